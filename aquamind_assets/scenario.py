@@ -1,0 +1,150 @@
+"""The validated scenario: seed, years, scale preset and the biology, loaded from a checked-in file.
+
+Everything that changes the generated rows lives here, so one hash of this model identifies a
+dataset. Unknown keys and impossible values are refused with one line naming the key.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+FIRST_YEAR, LAST_YEAR = 2015, 2024
+SCENARIO_DIR = Path(__file__).parent / "scenarios"
+DEFAULT_SCENARIO = SCENARIO_DIR / "default.json"
+
+
+class ScenarioError(ValueError):
+    """A one-line, user-facing configuration error."""
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+
+
+class Scale(Strict):
+    """How big the operation is. Presets below; a scenario may override single fields."""
+
+    stations_per_geography: dict[str, int]
+    sea_sites: dict[str, int]
+    pens_per_site: tuple[int, int]
+    batches_per_year: dict[str, float]
+    fish_scale: float = Field(gt=0, le=1.0)  # multiplies egg numbers (tiny/small keep units few)
+    cadence_multiplier: int = Field(1, ge=1, le=4)  # 2 doubles every sensor's readings per day
+
+
+PRESETS: dict[str, dict] = {
+    "tiny": dict(stations_per_geography={"FO": 1, "SC": 1}, sea_sites={"FO": 3, "SC": 3},
+                 pens_per_site=(2, 3), batches_per_year={"FO": 1.5, "SC": 1.0}, fish_scale=0.02),
+    "small": dict(stations_per_geography={"FO": 2, "SC": 2}, sea_sites={"FO": 7, "SC": 4},
+                  pens_per_site=(4, 6), batches_per_year={"FO": 3.0, "SC": 2.0}, fish_scale=0.2),
+    "full": dict(stations_per_geography={"FO": 10, "SC": 10}, sea_sites={"FO": 26, "SC": 9},
+                 pens_per_site=(13, 16), batches_per_year={"FO": 11.5, "SC": 5.0}, fish_scale=1.0),
+}
+PRESETS["full2x"] = dict(PRESETS["full"], cadence_multiplier=2)
+ScaleName = Literal["tiny", "small", "full", "full2x"]
+
+
+class Biology(Strict):
+    """Numbers from REFERENCE.md; the defaults are the calibrated values."""
+
+    eggs_per_batch: tuple[float, float] = (3.0e6, 3.5e6)
+    external_egg_share: float = Field(0.6, ge=0, le=1)
+    tgc_sea: tuple[float, float] = (2.95, 0.15)  # mean, sd per batch (genetics)
+    tgc_freshwater: dict[str, float] = {"fry": 1.3, "parr": 2.0, "smolt": 1.9, "post_smolt": 2.3}
+    stage_out_weight_g: dict[str, float] = {"egg_alevin": 0.25, "fry": 5.0, "parr": 45.0,
+                                            "smolt": 140.0}
+    smolt_transfer_g: dict[str, tuple[float, float]] = {"FO": (120.0, 400.0),
+                                                        "SC": (110.0, 200.0)}  # 2015 -> 2024
+    harvest_live_kg: dict[str, tuple[float, float]] = {"FO": (5.95, 0.25), "SC": (5.15, 0.25)}
+    gutted_ratio: tuple[float, float] = (0.83, 0.85)
+    stage_survival: dict[str, float] = {"egg_alevin": 0.84, "fry": 0.72, "parr": 0.93,
+                                        "smolt": 0.96, "post_smolt": 0.97}
+    sea_monthly_mortality_pct: dict[str, float] = {"FO": 0.55, "SC": 1.0}
+    transfer_loss: tuple[float, float] = (0.01, 0.02)
+    pen_max_fish: int = Field(200_000, gt=0)
+    sea_density_limits: tuple[float, float, float, float] = (10.0, 15.0, 20.0, 25.0)
+    freshwater_density_kg_m3: float = Field(50.0, gt=0)
+    fallow_days: dict[str, int] = {"FO": 60, "SC": 28}
+    cleaning_days: dict[str, int] = {"tray": 7, "tank": 14}
+    lice_threshold: tuple[float, float] = (0.5, 1.0)  # Feb-June, July-Jan (adult females/fish)
+
+
+class Scenario(Strict):
+    name: str = "default"
+    seed: int = Field(20150101, ge=0, lt=2**63)
+    start_year: int = FIRST_YEAR
+    end_year: int = LAST_YEAR
+    scale: ScaleName = "small"
+    scale_overrides: dict[str, object] = {}
+    biology: Biology = Biology()
+
+    @model_validator(mode="after")
+    def _years(self) -> "Scenario":
+        if not (FIRST_YEAR <= self.start_year <= self.end_year <= LAST_YEAR):
+            raise ValueError(f"years {self.start_year}-{self.end_year} must lie within "
+                             f"{FIRST_YEAR}-{LAST_YEAR} with start <= end")
+        unknown = set(self.scale_overrides) - set(Scale.model_fields)
+        if unknown:
+            raise ValueError(f"unknown scale_overrides key {sorted(unknown)[0]!r}")
+        return self
+
+    @cached_property
+    def scale_spec(self) -> Scale:
+        return Scale(**{**PRESETS[self.scale], **self.scale_overrides})
+
+    @property
+    def years(self) -> list[int]:
+        return list(range(self.start_year, self.end_year + 1))
+
+    def data_hash(self) -> str:
+        """Identifies the generated rows: everything but the year window (years render independently)."""
+        payload = self.model_dump(mode="json", exclude={"start_year", "end_year", "name"})
+        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _one_line(err: ValidationError) -> str:
+    e = err.errors()[0]
+    where = ".".join(str(p) for p in e["loc"]) or "scenario"
+    msg = e["msg"].removeprefix("Value error, ")
+    if e["type"] == "extra_forbidden":
+        return f"unknown scenario key {where!r}: remove it (see aquamind_assets/scenarios/default.json)"
+    return f"invalid scenario value for {where!r}: {msg}"
+
+
+def load_scenario(path: str | Path | None = None, **overrides) -> Scenario:
+    """Read a scenario file and apply CLI overrides (None values are ignored)."""
+    path = Path(path) if path else DEFAULT_SCENARIO
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ScenarioError(f"scenario file {path} not found: pass an existing file with --scenario") from None
+    except json.JSONDecodeError as e:
+        raise ScenarioError(f"scenario file {path} is not valid JSON (line {e.lineno}): fix the syntax") from None
+    if not isinstance(data, dict):
+        raise ScenarioError(f"scenario file {path} must hold a JSON object")
+    data.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        return Scenario(**data)
+    except ValidationError as err:
+        raise ScenarioError(_one_line(err)) from None
+
+
+def parse_years(text: str) -> tuple[int, int]:
+    """'2015-2024' or '2017' -> (start, end), refusing reversed or out-of-range years in one line."""
+    parts = text.split("-")
+    try:
+        start, end = (int(parts[0]), int(parts[-1])) if len(parts) <= 2 else (None, None)
+    except ValueError:
+        start = end = None
+    if start is None:
+        raise ScenarioError(f"--years {text!r} is not a year or a range like 2015-2024")
+    if start > end:
+        raise ScenarioError(f"--years {text!r} is reversed: write {end}-{start}")
+    if start < FIRST_YEAR or end > LAST_YEAR:
+        raise ScenarioError(f"--years {text!r} lies outside {FIRST_YEAR}-{LAST_YEAR}: the partitions are {FIRST_YEAR}..{LAST_YEAR}")
+    return start, end

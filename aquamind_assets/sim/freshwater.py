@@ -1,0 +1,80 @@
+"""One freshwater stage of one batch: development or TGC growth on each unit's own water, and deaths.
+
+Vectorised over the batch's units x the stage's days; the stage ends when the batch's mean weight
+(or, for eggs, degree-days) reaches the threshold, so a cold hall makes a longer stage.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import biology as bio
+from .calendar import DOY, N_DAYS
+
+MAX_STAGE_DAYS = 320
+
+
+@dataclass
+class StageRun:
+    start: int
+    end: int  # exclusive; fish are in the next stage from this day
+    weight: np.ndarray  # [units, days] mean weight at the start of each day
+    pop: np.ndarray  # [units, days] population at the start of each day
+    deaths_base: np.ndarray
+    deaths_event: np.ndarray  # disease (IPN) or handling deaths on top of the base rate
+    exit_weight: np.ndarray  # [units] weight on the first day after the stage
+    exit_pop: np.ndarray  # [units] survivors after the last day
+
+
+def _deaths(rng, n0: np.ndarray, rate: np.ndarray, extra: np.ndarray):
+    """Deaths per unit-day drawn on the expected population path; integer and never below zero."""
+    total_rate = rate + extra
+    expected = n0[:, None] * np.exp(-np.cumsum(np.concatenate(
+        [np.zeros((len(n0), 1)), total_rate[:, :-1]], axis=1), axis=1))
+    base = rng.poisson(expected * rate)
+    event = rng.poisson(expected * extra)
+    cum = np.cumsum(base + event, axis=1)
+    over = cum > n0[:, None]
+    if over.any():  # cannot lose more fish than are there: trim the excess from the base draws
+        excess = np.maximum(cum - n0[:, None], 0)
+        excess = np.diff(np.concatenate([np.zeros((len(n0), 1), int), excess], axis=1), axis=1)
+        take = np.minimum(excess, base)
+        base -= take
+        event -= np.minimum(excess - take, event)
+    pop = n0[:, None] - np.concatenate([np.zeros((len(n0), 1), int), np.cumsum(base + event, axis=1)[:, :-1]], axis=1)
+    return base, event, pop
+
+
+def run_stage(rng: np.random.Generator, stage: int, start: int, n0: np.ndarray, w0: float,
+              temps: np.ndarray, tgc: float, end_weight: float | None, daily_rate: float,
+              extra_rate: np.ndarray | None = None, factor: np.ndarray | None = None,
+              min_end: int | None = None) -> StageRun:
+    """Simulate a stage from `start` on units with initial counts n0 and common weight w0.
+
+    temps: [units, horizon] water temperature from `start`. The stage ends at the threshold,
+    or later if `min_end` (e.g. waiting for a sea site) says so, never past the data's end.
+    """
+    horizon = min(temps.shape[1], N_DAYS - start)
+    temps = temps[:, :horizon]
+    factor = np.ones(horizon) if factor is None else factor[:horizon]
+    if stage == bio.EGG:
+        dd = np.cumsum(np.maximum(temps, 0), axis=1)
+        frac = np.clip(np.concatenate([np.zeros((len(n0), 1)), dd[:, :-1]], axis=1) / bio.EGG_DEGREE_DAYS, 0, 1)
+        weight = bio.EGG_WEIGHT_G[0] + (bio.EGG_WEIGHT_G[1] - bio.EGG_WEIGHT_G[0]) * frac
+        done = np.flatnonzero(frac.mean(axis=0) >= 1.0)
+    else:
+        weight = bio.grow(np.full(len(n0), w0), np.full(len(n0), tgc), temps, factor[None, :])
+        done = np.flatnonzero(weight.mean(axis=0) >= end_weight)
+    length = int(done[0]) if len(done) else min(horizon, MAX_STAGE_DAYS)
+    if min_end is not None:
+        length = max(length, min_end - start)
+    length = max(1, min(length, horizon - 1 if horizon > 1 else 1))
+    season = 1.0 + 0.3 * np.cos(2 * np.pi * (DOY[start:start + length] - 200) / 365.25)
+    unit_mult = rng.lognormal(-0.18, 0.6, (len(n0), (length + 6) // 7)).repeat(7, axis=1)[:, :length]
+    rate = daily_rate * season[None, :] * unit_mult
+    extra = np.zeros((len(n0), length)) if extra_rate is None else np.broadcast_to(extra_rate[:length], (len(n0), length))
+    base, event, pop = _deaths(rng, n0.astype(np.int64), rate, extra)
+    exit_pop = pop[:, -1] - base[:, -1] - event[:, -1]
+    exit_w = weight[:, length] if weight.shape[1] > length else weight[:, -1]
+    return StageRun(start, start + length, weight[:, :length], pop, base, event, exit_w, exit_pop)

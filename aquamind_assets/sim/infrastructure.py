@@ -1,0 +1,184 @@
+"""Sites, stations, halls, containers, sensors and feed stores, sized from the scale preset.
+
+Freshwater capacity is derived from the batch plan (units a nominal batch needs per stage x
+batches a year / a target utilization), so every preset runs at a realistic occupancy.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..scenario import Scenario
+from . import biology as bio
+from .reference import sensor_table
+from .rng import stream
+
+GEOS = ("FO", "SC")
+GEO_NAMES = {"FO": "Faroe Islands", "SC": "Scotland"}
+AREA_GROUPS = {"FO": ("Faroe North", "Faroe West", "Faroe South"),
+               "SC": ("West Highlands", "Outer Hebrides", "Shetland")}
+SITE_NAMES = {
+    "FO": ("Hvannasund", "Gøta", "Lambavík", "Fuglafjørður", "Kaldbak", "Vestmanna",
+           "Funningsfjørður", "Sundalagið", "Hvalvík", "Kollafjørður", "Skálafjørður",
+           "Sørvágsfjørður", "Trongisvágsfjørður", "Vágur", "Hov", "Árnafjørður", "Borðoyavík",
+           "Haraldssund", "Svínáir", "Oyndarfjørður", "Klaksvík", "Selatrað", "Nólsoy", "Hestur",
+           "Skopun", "Kunoyarnes", "Viðvík", "Hvalba", "Norðskála", "Gjógv"),
+    "SC": ("Loch Fyne", "Loch Striven", "Loch Roag", "Loch Erisort", "Loch Seaforth",
+           "Loch Harport", "Loch Sunart", "Loch Linnhe", "Sound of Mull", "Loch Spelve",
+           "Loch Duart", "Loch Eriboll", "Kames Bay", "Loch Leven", "Vaila Sound", "Busta Voe"),
+}
+# per freshwater stage: container type name, category, volume m3, max count
+UNIT_SPECS = {
+    bio.EGG: ("Incubation tray", "TRAY", 0.25, 10_000),
+    bio.FRY: ("Fry tank", "TANK", 2.0, 40_000),
+    bio.PARR: ("Parr tank", "TANK", 15.0, 40_000),
+    bio.SMOLT: ("Smolt tank", "TANK", 80.0, 60_000),
+    bio.POST_SMOLT: ("Post-smolt RAS tank", "TANK", 400.0, 100_000),
+}
+PEN_TYPE = ("Sea pen 160m", "PEN", 60_000.0)
+HALL_LETTERS = "ABCDE"
+TARGET_UTILIZATION = 0.70
+PEN_DESIGN_WEIGHT_G = 7_500.0  # pens are stocked so density holds up to this harvest weight
+
+
+@dataclass
+class Infrastructure:
+    """Column arrays per table plus the lookups the plan needs (container -> station, site, ...)."""
+
+    tables: dict[str, dict[str, np.ndarray]]
+    container_stage: np.ndarray  # FW stage index 0-4, 5 for pens
+    container_station: np.ndarray  # -1 for pens
+    container_area: np.ndarray  # -1 for tanks
+    container_geo: np.ndarray  # 0 FO, 1 SC
+    container_volume: np.ndarray
+    container_max_count: np.ndarray
+    container_max_biomass: np.ndarray
+    station_geo: np.ndarray
+    station_ras: np.ndarray
+    area_geo: np.ndarray
+    area_lat: np.ndarray
+    hall_feed_container: dict[int, int]  # hall id -> silo id
+    area_barges: dict[int, list[int]]
+    container_hall: np.ndarray
+
+
+def units_per_batch(stage: int, scenario: Scenario) -> int:
+    """Units a nominal batch occupies at a freshwater stage (by count at entry, biomass at exit)."""
+    b = scenario.biology
+    eggs = np.mean(b.eggs_per_batch) * scenario.scale_spec.fish_scale
+    surv = [b.stage_survival[s] for s in bio.STAGES[:5]]
+    n_in = eggs * np.prod(surv[:stage])
+    w_out = {0: bio.EGG_WEIGHT_G[1], 1: b.stage_out_weight_g["fry"], 2: b.stage_out_weight_g["parr"],
+             3: b.stage_out_weight_g["smolt"], 4: 300.0}[stage]
+    _, _, vol, max_count = UNIT_SPECS[stage]
+    max_bio = vol * b.freshwater_density_kg_m3 if stage else max_count * bio.EGG_WEIGHT_G[1] * 1.2 / 1000
+    return int(max(np.ceil(n_in / max_count), np.ceil(n_in * surv[stage] * w_out / 1000 / max_bio)))
+
+
+def build_infrastructure(scenario: Scenario) -> Infrastructure:
+    sc, b = scenario.scale_spec, scenario.biology
+    rng = stream(scenario.seed, "infrastructure")
+    t: dict[str, dict[str, list]] = {k: {} for k in (
+        "geography", "area_group", "area", "freshwater_station", "hall", "container_type",
+        "container", "sensor", "feed_container")}
+
+    def add(table: str, **row) -> int:
+        cols = t[table]
+        for k, v in row.items():
+            cols.setdefault(k, []).append(v)
+        return row["id"]
+
+    for gi, g in enumerate(GEOS):
+        add("geography", id=gi + 1, name=GEO_NAMES[g], code=g)
+    ag_ids = {}
+    for gi, g in enumerate(GEOS):
+        for name in AREA_GROUPS[g]:
+            ag_ids.setdefault(g, []).append(add("area_group", id=len(t["area_group"].get("id", [])) + 1,
+                                                geography_id=gi + 1, name=name, code=name[:3].upper() + str(gi)))
+    types = [(n, c, v) for (n, c, v, _) in UNIT_SPECS.values()] + [PEN_TYPE]
+    for i, (n, c, v) in enumerate(types):
+        add("container_type", id=i + 1, name=n, category=c, max_volume_m3=v)
+
+    meta: dict[str, list] = {k: [] for k in ("stage", "station", "area", "geo", "hall")}
+    cid = [0]
+
+    def add_container(ctype: int, name: str, vol: float, max_bio: float, max_count: int,
+                      hall=None, area=None, stage=0, station=-1, geo=0) -> None:
+        cid[0] += 1
+        add("container", id=cid[0], container_type_id=ctype + 1, hall_id=hall, area_id=area,
+            name=name, volume_m3=vol, max_biomass_kg=max_bio, max_count=max_count, is_sea=area is not None)
+        for k, v in (("stage", stage), ("station", station), ("area", -1 if area is None else area),
+                     ("geo", geo), ("hall", -1 if hall is None else hall)):
+            meta[k].append(v)
+
+    station_geo, station_ras, hall_silo = [], [], {}
+    fc_id = [0]
+    for gi, g in enumerate(GEOS):
+        n_st = sc.stations_per_geography[g]
+        per_batch = {s: units_per_batch(s, scenario) for s in range(5)}
+        for si in range(n_st):
+            st_id = len(station_geo) + 1
+            ras = si % 3 == 2
+            stype = "RAS smolt plant" if ras else ("Hatchery" if si % 3 == 0 else "Hatchery and smolt plant")
+            add("freshwater_station", id=st_id, geography_id=gi + 1, name=f"{g}-FW-{si + 1:02d}",
+                station_type=stype, latitude=float((62.0 if g == "FO" else 57.0) + rng.uniform(-0.4, 0.4)),
+                longitude=float((-6.9 if g == "FO" else -5.5) + rng.uniform(-0.5, 0.5)), is_ras=ras)
+            station_geo.append(gi)
+            station_ras.append(ras)
+            for stage in range(5):
+                hall_id = len(t["hall"].get("id", [])) + 1
+                demand = sc.batches_per_year[g] * per_batch[stage] * (bio.NOMINAL_DAYS[stage] + 14) / 365
+                n_units = max(int(np.ceil(demand / TARGET_UTILIZATION / n_st)), per_batch[stage] // n_st + 1)
+                name, cat, vol, max_count = UNIT_SPECS[stage]
+                add("hall", id=hall_id, freshwater_station_id=st_id, name=f"Hall {HALL_LETTERS[stage]}",
+                    lifecycle_stage_id=stage + 1, area_sqm=float(round(max(60.0, n_units * vol * 1.6), 1)),
+                    is_ras=bool(ras or stage == 4))
+                max_bio = vol * b.freshwater_density_kg_m3 if stage else max_count * bio.EGG_WEIGHT_G[1] * 1.2 / 1000
+                for u in range(n_units):
+                    add_container(stage, f"{g}-FW-{si + 1:02d}-{HALL_LETTERS[stage]}-{cat[0]}{u + 1:03d}",
+                                  vol, max_bio, max_count, hall=hall_id, stage=stage, station=st_id - 1, geo=gi)
+                fc_id[0] += 1
+                hall_silo[hall_id] = fc_id[0]
+                add("feed_container", id=fc_id[0], hall_id=hall_id, area_id=None,
+                    name=f"{g}-FW-{si + 1:02d}-{HALL_LETTERS[stage]} silo", container_type="SILO",
+                    capacity_kg=float(max(2_000.0, 10_000.0 * sc.fish_scale * (stage + 1))))
+
+    area_geo, area_lat, area_barges = [], [], {}
+    for gi, g in enumerate(GEOS):
+        for k in range(sc.sea_sites[g]):
+            a_id = len(area_geo) + 1
+            n_pens = int(rng.integers(sc.pens_per_site[0], sc.pens_per_site[1] + 1))
+            vol = float(PEN_TYPE[2] * rng.uniform(0.85, 1.0))
+            cap = int(min(b.pen_max_fish, vol * b.sea_density_limits[3] / (PEN_DESIGN_WEIGHT_G / 1000)))
+            names = SITE_NAMES[g]
+            name = names[k % len(names)] + ("" if k < len(names) else f" {k // len(names) + 1}")
+            lat = (62.0 if g == "FO" else 57.0) + rng.uniform(-0.6, 0.6)
+            add("area", id=a_id, geography_id=gi + 1, area_group_id=ag_ids[g][k % 3], name=name,
+                latitude=float(lat), longitude=float((-6.9 if g == "FO" else -6.0) + rng.uniform(-0.6, 0.6)),
+                max_biomass_kg=float(n_pens * cap * PEN_DESIGN_WEIGHT_G / 1000), pen_count=n_pens)
+            area_geo.append(gi)
+            area_lat.append(lat)
+            for p in range(n_pens):
+                add_container(5, f"{name} Pen {p + 1:02d}", vol, vol * b.sea_density_limits[3], cap,
+                              area=a_id, stage=5, geo=gi)
+            area_barges[a_id] = []
+            for j in range(3):
+                fc_id[0] += 1
+                area_barges[a_id].append(fc_id[0])
+                add("feed_container", id=fc_id[0], hall_id=None, area_id=a_id, name=f"{name} barge {j + 1}",
+                    container_type="BARGE", capacity_kg=float(max(20_000.0, 400_000.0 * sc.fish_scale)))
+
+    arrays = {k: np.asarray(v) for k, v in meta.items()}
+    tables = {k: {c: np.asarray(v, dtype=object if any(x is None for x in v) else None)
+                  for c, v in cols.items()} for k, cols in t.items() if k != "sensor"}
+    tables["sensor"] = sensor_table(np.asarray(t["container"]["is_sea"]), rng)
+    return Infrastructure(
+        tables=tables, container_stage=arrays["stage"], container_station=arrays["station"],
+        container_area=arrays["area"], container_geo=arrays["geo"],
+        container_volume=np.asarray(t["container"]["volume_m3"]),
+        container_max_count=np.asarray(t["container"]["max_count"]),
+        container_max_biomass=np.asarray(t["container"]["max_biomass_kg"]),
+        station_geo=np.asarray(station_geo), station_ras=np.asarray(station_ras),
+        area_geo=np.asarray(area_geo), area_lat=np.asarray(area_lat),
+        hall_feed_container=hall_silo, area_barges=area_barges, container_hall=arrays["hall"])

@@ -1,0 +1,78 @@
+"""Freeze the plan builder into flat column arrays: one row per assignment-day, per event."""
+from __future__ import annotations
+
+import numpy as np
+
+from . import biology as bio
+from .plan_state import FW_CAUSES, SEA_CAUSES, Plan
+from .rng import stream
+
+DISEASE_CODES = ("AGD", "PD", "HSMI", "CMS", "WINTER_ULCER", "ISA", "IPN")
+
+
+def _arr(rows, names, dtypes=None):
+    rows = list(rows)
+    cols = list(zip(*rows)) if rows else [[] for _ in names]
+    return {n: np.asarray(c, dtype=(dtypes or {}).get(n)) for n, c in zip(names, cols)}
+
+
+def _ration(c, seed) -> np.ndarray:
+    """Feed per unit-day = biomass gain x biological FCR (by size); nothing for eggs or on harvest days."""
+    if c.stage == bio.EGG:
+        return np.zeros(c.pop.shape, np.float32)
+    nxt = np.concatenate([c.weight[:, 1:], c.exit_w[:, None]], axis=1)
+    gain = np.maximum(nxt - c.weight, 0) * c.pop / 1000.0
+    noise = stream(seed, "ration", int(c.ids[0])).lognormal(0, 0.04, c.pop.shape)
+    return (gain * bio.ration_fcr(c.weight) * noise).astype(np.float32)
+
+
+def freeze(b) -> Plan:
+    seed = b.scenario.seed
+    n_ass = b.next_assignment - 1
+    a = {k: np.zeros(n_ass, dt) for k, dt in (("batch", np.int32), ("container", np.int32), ("stage", np.int8),
+                                                ("start", np.int32), ("end", np.int32), ("n0", np.int32),
+                                                ("w0", np.float32), ("offset", np.int64), ("length", np.int32))}
+    a["batch"][:] = b.rows["assignment_batch"]
+    a["container"][:] = b.rows["assignment_container"]
+    parts = {k: [] for k in ("pop", "weight", "base", "event", "ecause", "bcause", "feed", "temp")}
+    offset = 0
+    for c in b.chunks:
+        mask = np.arange(c.pop.shape[1])[None, :] < c.lengths[:, None]
+        idx = c.ids - 1
+        a["stage"][idx], a["start"][idx] = c.stage, c.start
+        a["end"][idx] = c.start + c.lengths
+        a["n0"][idx], a["w0"][idx] = c.pop[:, 0], c.weight[:, 0]
+        a["length"][idx] = c.lengths
+        a["offset"][idx] = offset + np.concatenate([[0], np.cumsum(c.lengths)[:-1]])
+        offset += int(c.lengths.sum())
+        feed = _ration(c, seed)
+        mix = SEA_CAUSES if c.stage == bio.ADULT else FW_CAUSES
+        bc = stream(seed, "base-cause", int(c.ids[0])).choice(5, size=c.pop.shape, p=mix).astype(np.int8)
+        for k, v in (("pop", c.pop), ("weight", c.weight), ("base", c.base), ("event", c.event),
+                     ("ecause", c.ecause), ("bcause", bc), ("feed", feed), ("temp", c.temp)):
+            parts[k].append(np.asarray(v)[mask])
+    dtypes = {"pop": np.int32, "weight": np.float32, "base": np.int32, "event": np.int32, "ecause": np.int8,
+              "bcause": np.int8, "feed": np.float32, "temp": np.float32}
+    daily = {k: (np.concatenate(v) if v else np.zeros(0)).astype(dtypes[k]) for k, v in parts.items()}
+    daily["assignment"] = np.repeat(np.arange(1, n_ass + 1, dtype=np.int32), a["length"])
+    daily["day"] = (np.arange(len(daily["assignment"])) - np.repeat(a["offset"], a["length"])
+                    + np.repeat(a["start"], a["length"])).astype(np.int32)
+    from .calendar import N_DAYS
+    a["end"] = np.where(a["end"] >= N_DAYS, -1, a["end"]).astype(np.int32)
+    harvested = np.zeros(n_ass, bool)
+    for r in b.rows["harvest"]:
+        harvested[r[0] - 1] = True
+    a["end"][(a["end"] < 0) & harvested] = -1
+    batch = _arr(b.rows["batch"], ("id", "geo", "start", "eggs", "supplier", "strain", "name", "end"))
+    return Plan(
+        scenario_hash=b.scenario.data_hash(), infra=b.infra, climate=b.climate, batch=batch, assignment=a,
+        daily=daily,
+        workflow=_arr(b.rows["workflow"], ("id", "batch", "src_stage", "dst_stage", "day", "source", "mortality",
+                                           "transferred", "biomass")),
+        action=_arr(b.rows["action"], ("workflow", "src", "dst", "day", "count", "biomass")),
+        harvest=_arr(b.rows["harvest"], ("assignment", "batch", "day", "count", "weight", "early")),
+        vaccination=_arr(b.rows["vaccination"], ("batch", "day", "weight", "vaccine", "first_assignment", "n")),
+        treatment=_arr(b.rows["treatment"], ("assignment", "batch", "day", "type", "lice_before", "outcome")),
+        lice=_arr(b.rows["lice"], ("assignment", "batch", "day", "observed", "level")),
+        outbreak=_arr(b.rows["outbreak"], ("batch", "disease", "start", "end", "area")),
+        stats=dict(b.stats))
