@@ -244,6 +244,9 @@ def up(home: Path | str | None = None) -> tuple[str, int]:
         data_dir = Path(cfg["data_dir"])
         if _pid_info(data_dir):
             return cfg["host"], int(cfg["port"])
+        if not (Path(cfg["bin_dir"]) / "pg_ctl").exists():
+            raise EmbeddedDBError(f"PostgreSQL binaries in {home / CONFIG_NAME} are gone ({cfg['bin_dir']}); "
+                                  "`aquamind db reset` re-creates the embedded database (deletes its data)")
         if not (data_dir / "PG_VERSION").exists():
             _initdb(cfg)
         if _port_open(int(cfg["port"])):  # someone else took our port while we were down

@@ -43,7 +43,7 @@ PRESETS: dict[str, dict] = {
     "small": dict(stations_per_geography={"FO": 2, "SC": 2}, sea_sites={"FO": 7, "SC": 4},
                   pens_per_site=(4, 6), batches_per_year={"FO": 3.0, "SC": 2.0}, fish_scale=0.2),
     "full": dict(stations_per_geography={"FO": 10, "SC": 10}, sea_sites={"FO": 26, "SC": 9},
-                 pens_per_site=(13, 16), batches_per_year={"FO": 11.5, "SC": 5.0}, fish_scale=1.0),
+                 pens_per_site=(13, 16), batches_per_year={"FO": 13.0, "SC": 5.5}, fish_scale=1.0),
 }
 PRESETS["full2x"] = dict(PRESETS["full"], cadence_multiplier=2)
 ScaleName = Literal["tiny", "small", "full", "full2x"]

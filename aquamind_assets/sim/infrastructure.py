@@ -38,7 +38,7 @@ UNIT_SPECS = {
 }
 PEN_TYPE = ("Sea pen 160m", "PEN", 60_000.0)
 HALL_LETTERS = "ABCDE"
-TARGET_UTILIZATION = 0.70
+PEAK_FACTOR, PEAK_UTILIZATION = 1.3, 0.92
 PEN_DESIGN_WEIGHT_G = 7_500.0  # pens are stocked so density holds up to this harvest weight
 
 
@@ -73,7 +73,9 @@ def units_per_batch(stage: int, scenario: Scenario) -> int:
              3: b.stage_out_weight_g["smolt"], 4: 300.0}[stage]
     _, _, vol, max_count = UNIT_SPECS[stage]
     max_bio = vol * b.freshwater_density_kg_m3 if stage else max_count * bio.EGG_WEIGHT_G[1] * 1.2 / 1000
-    return int(max(np.ceil(n_in / max_count), np.ceil(n_in * surv[stage] * w_out / 1000 / max_bio)))
+    peak = w_out * (1.6 if stage >= bio.SMOLT else 1.1)  # the plan sizes each stage the same way
+    need = max(np.ceil(n_in / max_count), np.ceil(n_in * peak / 1000 / max_bio))
+    return int(np.ceil(need * (1.1 if stage else 1.0)))
 
 
 def build_infrastructure(scenario: Scenario) -> Infrastructure:
@@ -129,7 +131,8 @@ def build_infrastructure(scenario: Scenario) -> Infrastructure:
             for stage in range(5):
                 hall_id = len(t["hall"].get("id", [])) + 1
                 demand = sc.batches_per_year[g] * per_batch[stage] * (bio.NOMINAL_DAYS[stage] + 14) / 365
-                n_units = max(int(np.ceil(demand / TARGET_UTILIZATION / n_st)), per_batch[stage] // n_st + 1)
+                # sized for the seasonal peak of egg intakes, and never less than two batches' worth
+                n_units = int(np.ceil(max(demand * PEAK_FACTOR / PEAK_UTILIZATION, 2 * per_batch[stage]) / n_st))
                 name, cat, vol, max_count = UNIT_SPECS[stage]
                 add("hall", id=hall_id, freshwater_station_id=st_id, name=f"Hall {HALL_LETTERS[stage]}",
                     lifecycle_stage_id=stage + 1, area_sqm=float(round(max(60.0, n_units * vol * 1.6), 1)),

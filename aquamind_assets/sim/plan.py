@@ -23,6 +23,7 @@ from .rng import stream
 from .schedule import ContainerBook, cleaning_days, split_even, stage_mortality_rate, units_needed
 from .sea import run_sea
 
+DEBUG = False
 START_PEAK_DOY = {0: 335, 1: 305}  # egg intakes cluster in late autumn / winter
 
 
@@ -31,7 +32,7 @@ def batch_starts(scenario: Scenario) -> list[tuple[int, int]]:
     out = []
     for gi, g in enumerate(GEOS):
         rate = scenario.scale_spec.batches_per_year[g]
-        intensity = 1 + 0.35 * np.cos(2 * np.pi * (DOY - START_PEAK_DOY[gi]) / 365.25)
+        intensity = 1 + 0.3 * np.cos(2 * np.pi * (DOY - START_PEAK_DOY[gi]) / 365.25)
         cum = np.cumsum(intensity) / intensity.mean()
         n = int(rate * N_DAYS / 365.25)
         rng = stream(scenario.seed, "batch-starts", gi)
@@ -65,8 +66,10 @@ def build_plan(scenario: Scenario):
     def unit_temps(units: np.ndarray, start: int, days: int) -> np.ndarray:
         st = infra.container_station[units]
         stop = min(start + days, N_DAYS)
-        src = np.where(unit_ras[units][:, None], climate.ras_temp[st, start:stop], climate.fresh_temp[st, start:stop])
-        return src
+        fresh = climate.fresh_temp[st, start:stop]
+        heated = infra.container_stage[units] <= bio.PARR  # hatchery halls are heated in winter
+        fresh = np.where(heated[:, None], np.clip(fresh, 6.5, 12.0), fresh)
+        return np.where(unit_ras[units][:, None], climate.ras_temp[st, start:stop], fresh)
 
     for bidx, (planned, geo) in enumerate(batch_starts(scenario)):
         rng = stream(scenario.seed, "batch", bidx)
@@ -94,14 +97,17 @@ def build_plan(scenario: Scenario):
             proto = np.flatnonzero((infra.container_stage == stage) & (infra.container_geo == geo))[0]
             estimate = eggs if prev is None else int(builder.exit_pop[int(prev.ids[0])].sum())
             need = units_needed(estimate, peak_w, spec[0][proto], spec[1][proto])
+            need_min = units_needed(estimate, peak_w / 1.1, spec[0][proto], spec[1][proto])
             free = book.free_units(geo, stage, start)
-            keep = min(1.0, len(free) / need)  # no room: cull the surplus rather than overstock
+            keep = min(1.0, len(free) / need_min)  # no room: cull the surplus rather than overstock
+            if keep < 1 and DEBUG: print("CULL", geo, stage, start, len(free), need_min, estimate, int((book.stage == stage).sum()))
             if prev is None:
                 total = eggs
             else:
                 total = int(builder.transfer_losses(prev, rng, keep).sum())
                 w = builder.pooled_weight(prev)
                 builder.stats["culled_fish"] += estimate * (1 - keep)
+                builder.stats[f"culled_stage{stage}"] += estimate * (1 - keep)
             if len(free) == 0 or total == 0:
                 prev = None
                 break

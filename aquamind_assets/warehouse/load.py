@@ -180,8 +180,9 @@ class _Load:
     def _finish(self) -> list[CheckResult]:
         self._after_copy()
         if self.analyze:
-            for relation in dict.fromkeys(self._analyze_targets()):
-                self._cur.execute(sql.SQL("ANALYZE {}").format(relation))
+            for name, (relation, _) in self._targets.items():
+                self._cur.execute(sql.SQL("ANALYZE {}.{}").format(
+                    sql.Identifier(self.tables[name].schema), sql.Identifier(relation)))
         results = run_checks(self._cur, self.checks, {"year": self.year, "asset": self.asset})
         for r in results:
             if not r.passed:
@@ -202,11 +203,6 @@ class _Load:
         self.result = LoadResult(self.asset, self.year, dict(self.rows), checksum, checksums,
                                  lock_wait_s=self._lock_wait, nbytes=self.nbytes)
         return results
-
-    def _analyze_targets(self):
-        for name, (relation, _) in self._targets.items():
-            yield sql.SQL("{}.{}").format(sql.Identifier(self.tables[name].schema),
-                                          sql.Identifier(relation))
 
 
 class YearLoad(_Load):

@@ -107,7 +107,7 @@ BATCH = yearly("batch", "batch",
     C("id", "int4"), C("batch_number", "text"), C("species_id", "int4"), C("geography_id", "int4"),
     C("freshwater_station_id", "int4"), C("egg_supplier_id", "int4"), C("strain", "text"),
     C("egg_count", "int4"), C("start_date", "date"), C("actual_end_date", "date", True),
-    C("status", "text"), C("tgc_sea", "float4"), indexes=(("id",),),
+    C("status", "text"), indexes=(("id",),),
     description="One egg intake; owned by the year of its start date (2015 if earlier).")
 ASSIGNMENT = yearly("batch", "batch_container_assignment",
     C("id", "int4"), C("batch_id", "int4"), C("container_id", "int4"),
