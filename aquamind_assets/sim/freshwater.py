@@ -69,7 +69,7 @@ def run_stage(rng: np.random.Generator, stage: int, start: int, n0: np.ndarray, 
     length = int(done[0]) if len(done) else min(horizon, MAX_STAGE_DAYS)
     if min_end is not None:
         length = max(length, min_end - start)
-    length = max(1, min(length, horizon - 1 if horizon > 1 else 1))
+    length = max(1, min(length, horizon))  # cut by the end of the data: the stage stays open
     season = 1.0 + 0.3 * np.cos(2 * np.pi * (DOY[start:start + length] - 200) / 365.25)
     unit_mult = rng.lognormal(-0.18, 0.6, (len(n0), (length + 6) // 7)).repeat(7, axis=1)[:, :length]
     rate = daily_rate * season[None, :] * unit_mult

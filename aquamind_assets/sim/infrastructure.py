@@ -69,8 +69,9 @@ def units_per_batch(stage: int, scenario: Scenario) -> int:
     eggs = np.mean(b.eggs_per_batch) * scenario.scale_spec.fish_scale
     surv = [b.stage_survival[s] for s in bio.STAGES[:5]]
     n_in = eggs * np.prod(surv[:stage])
-    w_out = {0: bio.EGG_WEIGHT_G[1], 1: b.stage_out_weight_g["fry"], 2: b.stage_out_weight_g["parr"],
-             3: b.stage_out_weight_g["smolt"], 4: 300.0}[stage]
+    top_target = max(hi for _, hi in b.smolt_transfer_g.values())
+    w_out = {0: bio.EGG_WEIGHT_G[1], 1: b.stage_out_weight_g["fry"], 2: b.stage_out_weight_g["parr"] * 1.2,
+             3: b.stage_out_weight_g["smolt"] * 1.15, 4: top_target * 1.15}[stage]  # the plan's upper draws
     _, _, vol, max_count = UNIT_SPECS[stage]
     max_bio = vol * b.freshwater_density_kg_m3 if stage else max_count * bio.EGG_WEIGHT_G[1] * 1.2 / 1000
     peak = w_out * (1.6 if stage >= bio.SMOLT else 1.1)  # the plan sizes each stage the same way

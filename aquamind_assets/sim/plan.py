@@ -32,7 +32,7 @@ def batch_starts(scenario: Scenario) -> list[tuple[int, int]]:
     out = []
     for gi, g in enumerate(GEOS):
         rate = scenario.scale_spec.batches_per_year[g]
-        intensity = 1 + 0.3 * np.cos(2 * np.pi * (DOY - START_PEAK_DOY[gi]) / 365.25)
+        intensity = 1 + 0.2 * np.cos(2 * np.pi * (DOY - START_PEAK_DOY[gi]) / 365.25)
         cum = np.cumsum(intensity) / intensity.mean()
         n = int(rate * N_DAYS / 365.25)
         rng = stream(scenario.seed, "batch-starts", gi)
@@ -67,8 +67,9 @@ def build_plan(scenario: Scenario):
         st = infra.container_station[units]
         stop = min(start + days, N_DAYS)
         fresh = climate.fresh_temp[st, start:stop]
-        heated = infra.container_stage[units] <= bio.PARR  # hatchery halls are heated in winter
-        fresh = np.where(heated[:, None], np.clip(fresh, 6.5, 12.0), fresh)
+        stage = infra.container_stage[units][:, None]
+        fresh = np.where(stage <= bio.PARR, np.clip(fresh, 8.0, 12.0), fresh)  # heated in winter
+        fresh = np.where(stage == bio.EGG, climate.ras_temp[st, start:stop] - 4.0, fresh)  # incubators ~8 C
         return np.where(unit_ras[units][:, None], climate.ras_temp[st, start:stop], fresh)
 
     for bidx, (planned, geo) in enumerate(batch_starts(scenario)):

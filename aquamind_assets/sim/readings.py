@@ -1,0 +1,229 @@
+"""Sensor readings and environmental events, rendered from the plan as a pure function of (plan, year).
+
+Daily means come from the plan (the temperature that drove growth) and the climate (salinity, oxygen
+saturation with its algae-bloom and depletion drops), so readings agree with growth and mortality.
+A reading adds a daily cycle, a slow per-sensor drift (weekly random knots, interpolated: noise that
+persists for days) and white noise. Every random number is a hash of (scenario, sensor/container,
+day, minute): rows never depend on chunk size, call order or what else ran.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+import numpy as np
+
+from .calendar import EPOCH_OFFSET, FIRST_STORED_DAY, N_DAYS, YEAR, year_days
+from .climate import EVENT_TYPES, oxygen_solubility
+from .reference import PARAM_ID, PARAMETERS
+from .rng import stream
+
+RPD = np.zeros(len(PARAMETERS) + 1, np.int64)
+RPD[[p[0] for p in PARAMETERS]] = [p[10] for p in PARAMETERS]
+LO, HI = (np.zeros(len(PARAMETERS) + 1, np.float32) for _ in range(2))
+LO[RPD > 0], HI[RPD > 0] = [p[4] for p in PARAMETERS], [p[5] for p in PARAMETERS]  # the stored limits
+US_PER_DAY, US_PER_MIN = 86_400_000_000, 60_000_000
+SEA, FLOW, RAS = 0, 1, 2
+P = PARAM_ID
+# magnitude range per event type as drawn by climate._events: severity is the position inside it
+EVENT_RANGES = {"storm": (15.0, 35.0), "algae_bloom": (15.0, 35.0), "temperature_anomaly": (2.0, 4.0),
+                "oxygen_depletion": (30.0, 50.0)}
+_M1, _M2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
+_U16, _SQRT3 = np.uint64(0xFFFF), np.float32(np.sqrt(3.0))
+
+
+def _mix(x: np.ndarray) -> np.ndarray:
+    """splitmix64 finaliser: a counter-based generator, so any row's noise is computable alone."""
+    x = np.asarray(x, dtype=np.uint64)
+    x = (x ^ (x >> np.uint64(30))) * _M1
+    x = (x ^ (x >> np.uint64(27))) * _M2
+    return x ^ (x >> np.uint64(31))
+
+
+def _normal(salt: np.uint64, key: np.ndarray) -> np.ndarray:
+    """~N(0, 1) from one hash (Irwin-Hall of four 16-bit uniforms): cheap and bounded (|z| < 3.5)."""
+    h = _mix(np.asarray(key, dtype=np.uint64) ^ salt)
+    s = sum(((h >> np.uint64(16 * i)) & _U16).astype(np.float32) for i in range(4))
+    return (s * np.float32(1 / 65536) - np.float32(2.0)) * _SQRT3
+
+
+def _uniform(salt: np.uint64, key: np.ndarray) -> np.ndarray:
+    return (_mix(np.asarray(key, dtype=np.uint64) ^ salt) >> np.uint64(11)).astype(np.float64) / 2.0**53
+
+
+def _drift(salt: np.uint64, container: np.ndarray, code: int, day: np.ndarray) -> np.ndarray:
+    """Persistent noise: unit normals at weekly knots per (container, code), linearly interpolated."""
+    week, f = day // 7, ((day % 7) / 7.0).astype(np.float32)
+    base = (container.astype(np.uint64) << np.uint64(40)) | (np.uint64(code) << np.uint64(32))
+    a = _normal(salt, base | week.astype(np.uint64))
+    b = _normal(salt, base | (week + 1).astype(np.uint64))
+    return ((1 - f) * a + f * b) / np.sqrt((1 - f) ** 2 + f**2)
+
+
+def _salts(plan) -> list[np.uint64]:
+    rng = stream(int(plan.scenario_hash, 16) % 2**63, "readings")
+    return [np.uint64(s) for s in rng.integers(0, 2**63, 4)]
+
+
+class _Layout:
+    """Per-container reading template (sensor, parameter, minute) and per-container constants."""
+
+    def __init__(self, plan, cadence: int) -> None:
+        infra, s = plan.infra, plan.infra.tables["sensor"]
+        self.salt_c, self.salt_d, self.salt_w, salt_o = _salts(plan)
+        n_c = len(infra.container_stage)
+        sid, cont, par = (np.asarray(s[k], np.int64) for k in ("id", "container_id", "parameter_id"))
+        n = RPD[par] * cadence
+        spacing = 1440 // n
+        offset = (_uniform(salt_o, sid) * np.minimum(60, spacing)).astype(np.int64)  # fixed per sensor
+        rep = np.repeat(np.arange(len(sid)), n)
+        k = np.arange(len(rep)) - np.repeat(np.cumsum(n) - n, n)
+        self.t_sensor, self.t_param, self.t_container = sid[rep], par[rep], cont[rep]
+        self.t_minute = offset[rep] + k * spacing[rep]
+        self.per_day = np.bincount(cont[rep] - 1, minlength=n_c).astype(np.int64)
+        self.t_start = np.searchsorted(self.t_container, np.arange(1, n_c + 1))
+        hall_ras = np.asarray(infra.tables["hall"]["is_ras"], bool)
+        ras = np.where(infra.container_hall > 0, hall_ras[np.maximum(infra.container_hall, 1) - 1], False)
+        self.kind = np.where(infra.container_stage == 5, SEA, np.where(ras, RAS, FLOW))
+        self.area = np.asarray(infra.container_area)
+        self.volume = np.asarray(infra.container_volume, np.float64)
+        u = [_uniform(self.salt_c, np.arange(n_c) * 16 + j) for j in range(4)]
+        self.amp_t = np.select([self.kind == SEA, self.kind == RAS], [0.2 + 0.2 * u[0], 0.04 + 0.04 * u[0]],
+                               0.25 + 0.15 * u[0]).astype(np.float32)  # C, peak mid-afternoon
+        self.amp_o = np.where(self.kind == SEA, 2.0 + 2.0 * u[1], 1.0 + 1.0 * u[1]).astype(np.float32)
+        self.sat_fw = np.where(self.kind == RAS, 93.0, 95.0) + 2.0 * (u[2] - 0.5)  # % in tanks
+        self.ph = np.select([self.kind == SEA, self.kind == RAS], [7.95 + 0.1 * u[3], 7.05 + 0.2 * u[3]],
+                            7.15 + 0.3 * u[3])
+
+
+def _year_container_days(plan, year: int) -> tuple[np.ndarray, np.ndarray]:
+    """Indices into plan.daily for the year's assignment-days, ordered by (day, container)."""
+    if not 2015 <= year <= int(YEAR[-1]):
+        raise ValueError(f"year {year} lies outside the stored years 2015-{int(YEAR[-1])}")
+    d0, d1 = year_days(year)
+    day = plan.daily["day"]
+    idx = np.flatnonzero((day >= max(d0, FIRST_STORED_DAY)) & (day < d1))
+    cont = plan.assignment["container"][plan.daily["assignment"][idx] - 1].astype(np.int64)
+    order = np.lexsort((cont, day[idx]))
+    return idx[order], cont[order] - 1
+
+
+def estimate_readings(plan, years: Iterable[int], cadence_multiplier: int = 1) -> int:
+    """Exact row count of those years' readings, without rendering them (to size disk before a run)."""
+    per_day = _Layout(plan, cadence_multiplier).per_day
+    return int(sum(per_day[_year_container_days(plan, y)[1]].sum() for y in years))
+
+
+def _values(lay: _Layout, plan, cd: dict, ci: np.ndarray, param: np.ndarray, minute: np.ndarray,
+            sensor: np.ndarray) -> np.ndarray:
+    """Reading values for the rows (ci = container-day index of each row)."""
+    c, day, kind = cd["c"], cd["day"], lay.kind[cd["c"]]
+    sea, ras = kind == SEA, kind == RAS
+    area = np.maximum(lay.area[c] - 1, 0)
+    clim = plan.climate
+    sal = np.where(sea, clim.sea_salinity[area, day], 0.0)
+    sat = np.where(sea, clim.sea_o2_sat[area, day],
+                   np.clip(lay.sat_fw[c] + 1.5 * _drift(lay.salt_d, c, 0, day), 90.0, 99.0))
+    load = np.clip(cd["pop"] * cd["weight"] / 1000.0 / lay.volume[c] / 50.0, 0.0, 1.0)  # share of 50 kg/m3
+    white = _normal(lay.salt_w, (sensor.astype(np.uint64) << np.uint64(32))
+                    | (day[ci] * 1440 + minute).astype(np.uint64))
+    cyc = np.cos(2 * np.pi * (minute / 1440.0 - 15 / 24)).astype(np.float32)  # max 15:00, min 03:00
+    out = np.empty(len(ci), np.float32)
+    for p in np.unique(param):
+        r = np.flatnonzero(param == p)
+        i, w = ci[r], white[r]
+        z = _drift(lay.salt_d, c, int(p), day)[i]
+        temp_t = cd["temp"][i] + lay.amp_t[c[i]] * cyc[r]
+        sat_t = sat[i] + lay.amp_o[c[i]] * cyc[r]
+        if p == P["temperature"]:
+            v = temp_t + 0.08 * z + 0.04 * w
+        elif p == P["dissolved_oxygen"]:
+            v = oxygen_solubility(temp_t, sal[i]) * sat_t / 100.0 + 0.1 * z + 0.05 * w
+        elif p == P["oxygen_saturation"]:
+            v = np.clip(sat_t + 1.0 * z + 0.4 * w, 20.0, 130.0)
+        elif p == P["salinity"]:
+            v = np.clip(sal[i] + 0.15 * z + 0.05 * w, 20.0, 36.0)
+        elif p == P["ph"]:
+            v = lay.ph[c[i]] - 0.25 * load[i] * ras[i] + 0.06 * z + 0.02 * w
+            v = np.where(sea[i], np.clip(v, 7.8, 8.2), np.clip(v, 6.5, 8.0))
+        elif p == P["co2"]:
+            mean = np.select([sea[i], ras[i]], [1.0 + 0.25 * z, 6.0 + 10.0 * load[i] + 1.5 * z],
+                             2.0 + 3.0 * load[i] + 0.5 * z)
+            lo, hi = np.select([sea[i], ras[i]], [0.3, 5.0], 1.0), np.select([sea[i], ras[i]], [3.0, 20.0], 8.0)
+            v = np.clip(mean + 0.15 * w, lo, hi)
+        else:  # nitrogen compounds, freshwater only: RAS accumulates them with the fish load
+            base = {P["no2"]: (0.006, 0.012, 0.04, 0.2), P["no3"]: (1.0, 3.0, 20.0, 45.0),
+                    P["nh4"]: (0.004, 0.015, 0.05, 0.35)}[int(p)]
+            mean = np.where(ras[i], base[2] + base[3] * load[i], base[0] + base[1] * load[i])
+            v = mean * np.exp(0.3 * z) * (1.0 + 0.04 * w)
+        out[r] = np.clip(v, LO[p], HI[p])
+    return out
+
+
+def _chunk(plan, lay: _Layout, year: int, idx: np.ndarray, c: np.ndarray) -> dict[str, np.ndarray]:
+    d = plan.daily
+    cd = {"c": c, "day": d["day"][idx].astype(np.int64), "temp": d["temp"][idx].astype(np.float32),
+          "pop": d["pop"][idx].astype(np.float64), "weight": d["weight"][idx].astype(np.float64)}
+    per = lay.per_day[c]
+    n = int(per.sum())
+    ci = np.repeat(np.arange(len(c)), per)
+    t = np.arange(n) + np.repeat(lay.t_start[c] - (np.cumsum(per) - per), per)
+    param, minute, sensor = lay.t_param[t], lay.t_minute[t], lay.t_sensor[t]
+    return {
+        "year": np.full(n, year, np.int16),
+        "reading_time": (cd["day"][ci] + EPOCH_OFFSET) * US_PER_DAY + minute * US_PER_MIN,
+        "sensor_id": sensor.astype(np.int32),
+        "container_id": (c[ci] + 1).astype(np.int32),
+        "assignment_id": d["assignment"][idx][ci].astype(np.int32),
+        "parameter_id": param.astype(np.int32),
+        "value": _values(lay, plan, cd, ci, param, minute, sensor),
+    }
+
+
+def render_readings(plan, year: int, chunk_rows: int = 2_000_000,
+                    cadence_multiplier: int = 1) -> Iterator[dict[str, np.ndarray]]:
+    """environmental.environmental_reading for one year, in chunks of at most chunk_rows rows.
+
+    Rows are ordered by (day, container, sensor, time); a chunk holds whole container-days.
+    """
+    lay = _Layout(plan, cadence_multiplier)
+    if chunk_rows < lay.per_day.max():
+        raise ValueError(f"chunk_rows {chunk_rows} < {lay.per_day.max()} readings of one container-day")
+    idx, c = _year_container_days(plan, year)
+    cum = np.cumsum(lay.per_day[c])
+    start = 0
+    while start < len(idx):
+        done = int(cum[start - 1]) if start else 0
+        stop = int(np.searchsorted(cum, done + chunk_rows, side="right"))
+        yield _chunk(plan, lay, year, idx[start:stop], c[start:stop])
+        start = stop
+
+
+def _severity(types: np.ndarray, magnitude: np.ndarray) -> np.ndarray:
+    lo, hi = (np.array([EVENT_RANGES[EVENT_TYPES[t]][j] for t in types]) for j in (0, 1))
+    rel = np.clip((np.abs(magnitude) - lo) / (hi - lo), 0.0, 1.0)
+    return np.array(["low", "medium", "high"], dtype=object)[np.minimum((rel * 3).astype(int), 2)]
+
+
+def render_environmental_events(plan, year: int) -> dict[str, np.ndarray]:
+    """environmental.environmental_event rows owned by `year` (events running into 2015 belong to it)."""
+    ev = plan.climate.events
+    start, end = np.asarray(ev["start"], np.int64), np.asarray(ev["end"], np.int64)
+    owner = np.where(start >= FIRST_STORED_DAY, YEAR[np.minimum(start, N_DAYS - 1)], 2015)
+    keep = np.flatnonzero((owner == year) & (end > FIRST_STORED_DAY))
+    last = end[keep] - 1
+    open_ = end[keep] >= N_DAYS  # still running when the stored window closes: last day unknown
+    end_date = (last + EPOCH_OFFSET).astype(np.int32)
+    if open_.any():
+        end_date = np.array([None if o else int(e) for o, e in zip(open_, end_date)], dtype=object)
+    types = np.asarray(ev["type"])[keep]
+    mag = np.asarray(ev["magnitude"])[keep]
+    return {
+        "id": (keep + 1).astype(np.int32),
+        "year": np.full(len(keep), year, np.int16),
+        "event_type": np.array([EVENT_TYPES[t] for t in types], dtype=object),
+        "area_id": (np.asarray(ev["area"])[keep] + 1).astype(np.int32),
+        "start_date": (start[keep] + EPOCH_OFFSET).astype(np.int32),
+        "end_date": end_date,
+        "severity": _severity(types, mag),
+        "magnitude": mag.astype(np.float32),
+    }

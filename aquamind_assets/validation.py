@@ -1,0 +1,66 @@
+"""pandera schemas derived from the table specs: every frame is checked before it is written.
+
+Types and nullability come from the spec; value rules come from column-name conventions (counts
+are never negative, dates lie in the stored range, the owning year is a partition), so a new
+table gets the same guards without a hand-written schema.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+from .warehouse.schema import Frame, Table
+
+FIRST_DATE = -3650 + 16436  # 2005-01-01 in days since 1970: warm-start rows reach back to 2011
+LAST_DATE = 20088  # 2024-12-31
+LAST_TIME_US = (LAST_DATE + 1) * 86_400_000_000 - 1
+NON_NEGATIVE = ("count", "population", "deaths", "biomass", "feed", "amount", "quantity", "weight",
+                "eggs", "egg_count", "fish", "sample_size", "transferred", "mortality", "cost", "score",
+                "sampled", "stocked", "capacity", "volume", "unit_count", "percentage")
+DTYPES = {"int2": "int16", "int4": "int32", "int8": "int64", "float4": "float32", "float8": "float64",
+          "bool": "bool", "date": "int32", "timestamptz": "int64", "text": "object"}
+
+
+class FrameInvalid(ValueError):
+    """A frame broke its schema; one line naming the table, column, rule and a failing value."""
+
+
+def _checks(table: Table, name: str, pgtype: str) -> list[pa.Check]:
+    checks = []
+    if name == "year" and table.yearly:
+        checks.append(pa.Check.in_range(2015, 2024))
+    if pgtype == "date":
+        checks.append(pa.Check.in_range(FIRST_DATE, LAST_DATE))
+    if pgtype == "timestamptz":
+        checks.append(pa.Check.le(LAST_TIME_US))
+    if pgtype in ("float4", "float8"):
+        checks.append(pa.Check(lambda s: np.isfinite(s.to_numpy(dtype=float, na_value=0.0)), element_wise=False,
+                               name="finite"))
+    if pgtype != "text" and any(k in name for k in NON_NEGATIVE) and name not in ("magnitude",):
+        checks.append(pa.Check.ge(0))
+    if name == "id" or name.endswith("_id"):
+        checks.append(pa.Check.gt(0))
+    return checks
+
+
+@lru_cache(maxsize=None)
+def schema_for(table: Table) -> pa.DataFrameSchema:
+    cols = {c.name: pa.Column(None if c.nullable else DTYPES[c.pgtype], nullable=c.nullable,
+                              checks=_checks(table, c.name, c.pgtype))
+            for c in table.columns}
+    return pa.DataFrameSchema(cols, strict=True, ordered=False, name=table.qualified)
+
+
+def validate(frame: Frame) -> Frame:
+    """Validate one frame (or chunk) with its table's schema; raise FrameInvalid in one line."""
+    df = pd.DataFrame({k: v for k, v in frame.columns.items()}, copy=False)
+    try:
+        schema_for(frame.table).validate(df, lazy=True)
+    except pa.errors.SchemaErrors as err:
+        fc = err.failure_cases.iloc[0]
+        raise FrameInvalid(f"{frame.table.qualified}: column {fc['column']} failed {fc['check']} "
+                           f"(e.g. value {fc['failure_case']!r}; {len(err.failure_cases)} failure(s))") from None
+    return frame
