@@ -37,7 +37,7 @@ def _checks(table: Table, name: str, pgtype: str) -> list[pa.Check]:
     if pgtype == "timestamptz":
         checks.append(pa.Check.le(LAST_TIME_US))
     if pgtype in ("float4", "float8"):
-        checks.append(pa.Check(lambda s: np.isfinite(s.to_numpy(dtype=float, na_value=0.0)), element_wise=False,
+        checks.append(pa.Check(lambda s: pd.Series(np.isfinite(s.to_numpy(dtype=np.float64)), index=s.index),
                                name="finite"))
     if pgtype != "text" and any(k in name for k in NON_NEGATIVE) and name not in ("magnitude",):
         checks.append(pa.Check.ge(0))
@@ -48,14 +48,41 @@ def _checks(table: Table, name: str, pgtype: str) -> list[pa.Check]:
 
 @lru_cache(maxsize=None)
 def schema_for(table: Table) -> pa.DataFrameSchema:
-    cols = {c.name: pa.Column(None if c.nullable else DTYPES[c.pgtype], nullable=c.nullable,
+    cols = {c.name: pa.Column(None if c.nullable else ("str" if c.pgtype == "text" else DTYPES[c.pgtype]),
+                              nullable=c.nullable,
                               checks=_checks(table, c.name, c.pgtype))
             for c in table.columns}
     return pa.DataFrameSchema(cols, strict=True, ordered=False, name=table.qualified)
 
 
+def conform(frame: Frame) -> Frame:
+    """Cast columns to the spec's dtypes, refusing any cast that would change a value."""
+    out = {}
+    for col in frame.table.columns:
+        if col.name not in frame.columns:
+            raise FrameInvalid(f"{frame.table.qualified}: column {col.name} is missing")
+        v = np.asarray(frame.columns[col.name])
+        want = np.dtype(DTYPES[col.pgtype])
+        if col.nullable or v.dtype == want:
+            out[col.name] = v if (v.dtype == want or not col.nullable) else v.astype(object)
+            continue
+        if want.kind in "iu" and len(v):
+            num = v.astype(np.float64) if v.dtype.kind in "fO" else v
+            info = np.iinfo(want)
+            if v.dtype.kind in "fO" and not np.all(np.equal(np.mod(num, 1), 0)):
+                raise FrameInvalid(f"{frame.table.qualified}: column {col.name} holds fractional values")
+            if num.min() < info.min or num.max() > info.max:
+                raise FrameInvalid(f"{frame.table.qualified}: column {col.name} out of {want} range")
+        out[col.name] = v.astype(want)
+    extra = set(frame.columns) - set(out)
+    if extra:
+        raise FrameInvalid(f"{frame.table.qualified}: unexpected column {sorted(extra)[0]}")
+    return Frame(frame.table, out)
+
+
 def validate(frame: Frame) -> Frame:
     """Validate one frame (or chunk) with its table's schema; raise FrameInvalid in one line."""
+    frame = conform(frame)
     df = pd.DataFrame({k: v for k, v in frame.columns.items()}, copy=False)
     try:
         schema_for(frame.table).validate(df, lazy=True)

@@ -68,6 +68,8 @@ class _Layout:
     """Per-container reading template (sensor, parameter, minute) and per-container constants."""
 
     def __init__(self, plan, cadence: int) -> None:
+        if not 1 <= int(cadence) <= 12:
+            raise ValueError(f"cadence_multiplier {cadence} must lie in 1-12")
         infra, s = plan.infra, plan.infra.tables["sensor"]
         self.salt_c, self.salt_d, self.salt_w, salt_o = _salts(plan)
         n_c = len(infra.container_stage)
@@ -122,7 +124,7 @@ def _values(lay: _Layout, plan, cd: dict, ci: np.ndarray, param: np.ndarray, min
     clim = plan.climate
     sal = np.where(sea, clim.sea_salinity[area, day], 0.0)
     sat = np.where(sea, clim.sea_o2_sat[area, day],
-                   np.clip(lay.sat_fw[c] + 1.5 * _drift(lay.salt_d, c, 0, day), 90.0, 99.0))
+                   np.clip(lay.sat_fw[c] + 1.5 * _drift(lay.salt_d, c, 0, day), 91.0, 98.5))
     load = np.clip(cd["pop"] * cd["weight"] / 1000.0 / lay.volume[c] / 50.0, 0.0, 1.0)  # share of 50 kg/m3
     white = _normal(lay.salt_w, (sensor.astype(np.uint64) << np.uint64(32))
                     | (day[ci] * 1440 + minute).astype(np.uint64))
@@ -139,7 +141,7 @@ def _values(lay: _Layout, plan, cd: dict, ci: np.ndarray, param: np.ndarray, min
         elif p == P["dissolved_oxygen"]:
             v = oxygen_solubility(temp_t, sal[i]) * sat_t / 100.0 + 0.1 * z + 0.05 * w
         elif p == P["oxygen_saturation"]:
-            v = np.clip(sat_t + 1.0 * z + 0.4 * w, 20.0, 130.0)
+            v = sat_t + np.where(sea[i], 1.0, 0.5) * z + 0.4 * w
         elif p == P["salinity"]:
             v = np.clip(sal[i] + 0.15 * z + 0.05 * w, 20.0, 36.0)
         elif p == P["ph"]:

@@ -39,6 +39,7 @@ class LoadResult:
     duration_s: float = 0.0  # after the lock was granted, until commit
     lock_wait_s: float = 0.0
     nbytes: int = 0  # binary COPY payload sent
+    phases: dict[str, float] = field(default_factory=dict)  # seconds: prepare, copy, index, ...
 
     @property
     def total_rows(self) -> int:
@@ -89,7 +90,14 @@ class _Load:
         self._targets: dict[str, tuple[str, bool]] = {}  # qualified -> (relation, freeze)
         self.nbytes = 0
         self.result: LoadResult | None = None
+        self.phases: dict[str, float] = {}
         self._tx = None
+
+    def _phase(self, name: str) -> None:
+        """Charge the time since the previous mark to `name`."""
+        now = time.perf_counter()
+        self.phases[name] = self.phases.get(name, 0.0) + now - self._mark
+        self._mark = now
 
     # -- transaction frame
     def __enter__(self):
@@ -101,10 +109,11 @@ class _Load:
         try:
             self._cur = self.conn.cursor(row_factory=tuple_row)
             self._lock()
-            self._t0 = time.perf_counter()
+            self._t0 = self._mark = time.perf_counter()
             self._lock_wait = self._t0 - t0
             verify_scenario(self._cur, self.scenario_hash, self.replace_all)
             self._prepare()
+            self._phase("prepare")
         except BaseException as e:
             self._tx.__exit__(type(e), e, e.__traceback__)
             raise
@@ -121,7 +130,9 @@ class _Load:
             tx.__exit__(type(e), e, e.__traceback__)
             raise
         tx.__exit__(None, None, None)  # commit
+        self._phase("commit")
         self.result.checks = results
+        self.result.phases = dict(self.phases)
         self.result.duration_s = time.perf_counter() - self._t0
         return False
 
@@ -178,12 +189,16 @@ class _Load:
         pass
 
     def _finish(self) -> list[CheckResult]:
+        self._phase("write")
         self._after_copy()
+        self._phase("index")
         if self.analyze:
             for name, (relation, _) in self._targets.items():
                 self._cur.execute(sql.SQL("ANALYZE {}.{}").format(
                     sql.Identifier(self.tables[name].schema), sql.Identifier(relation)))
+        self._phase("analyze")
         results = run_checks(self._cur, self.checks, {"year": self.year, "asset": self.asset})
+        self._phase("checks")
         for r in results:
             if not r.passed:
                 raise CheckFailed(r, results)

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from aquamind_assets.scenario import load_scenario
+from aquamind_assets.sim.calendar import YEAR as DAY_YEAR
 from aquamind_assets.sim.calendar import EPOCH_OFFSET, FIRST_STORED_DAY, MONTH, N_DAYS, year_days
 from aquamind_assets.sim.climate import EVENT_TYPES
 from aquamind_assets.sim.plan import build_plan
@@ -122,10 +123,8 @@ def test_algae_bloom_lowers_oxygen(plan):
     area = plan.infra.container_area[a["container"][plan.daily["assignment"] - 1] - 1]
     sea = (area > 0) & (d >= FIRST_STORED_DAY)
     hits = sea & bloom[np.maximum(area, 1) - 1, d]
-    years = np.unique(plan.daily["day"][hits] // 1)  # pick the year with most bloom pen-days
-    assert len(years), "no algae bloom over an occupied pen in the tiny plan"
-    from aquamind_assets.sim.calendar import YEAR as DAY_YEAR
-    year = int(np.bincount(DAY_YEAR[d[hits]]).argmax())
+    assert hits.any(), "no algae bloom over an occupied pen in the tiny plan"
+    year = int(np.bincount(DAY_YEAR[d[hits]]).argmax())  # the year with most bloom pen-days
     r = _concat(render_readings(plan, year))
     m = (r["parameter_id"] == PARAM_ID["oxygen_saturation"]) & _is_sea(plan, r["container_id"])
     day, ar = _day(r)[m], plan.infra.container_area[r["container_id"][m] - 1] - 1
@@ -157,7 +156,8 @@ def test_value_ranges(plan, rows):
     do = p == PARAM_ID["dissolved_oxygen"]
     assert 7.0 <= np.median(v[do & sea]) <= 11.0 and v[do].min() > 2.0
     sat = (p == PARAM_ID["oxygen_saturation"]) & ~sea
-    assert 88.0 <= v[sat].min() and v[sat].max() <= 103.0
+    assert 85.0 <= v[sat].min() and v[sat].max() <= 103.0
+    assert 89.0 <= np.percentile(v[sat], 1) and np.percentile(v[sat], 99) <= 101.0
 
 
 def test_deterministic_and_chunk_independent(plan, rows):
@@ -188,7 +188,7 @@ def test_environmental_events(plan):
     for y, e in zip(range(2015, 2025), per_year):
         assert e["id"].dtype == np.int32 and e["year"].dtype == np.int16 and (e["year"] == y).all()
         start = ev["start"][e["id"] - 1]
-        assert ((start // 1 >= year_days(y)[0]) | (y == 2015)).all() and (start < year_days(y)[1]).all()
+        assert ((start >= year_days(y)[0]) | (y == 2015)).all() and (start < year_days(y)[1]).all()
         np.testing.assert_array_equal(e["start_date"], start + EPOCH_OFFSET)
         ends = np.array([x if x is not None else 10**9 for x in e["end_date"]])
         assert (ends >= e["start_date"]).all()

@@ -1,0 +1,111 @@
+"""The one code path from a rendered year to stored, checked rows, shared by every yearly asset.
+
+Frames are validated with pandera as they are produced (in this thread) while the previous frame
+is being COPYed (in the writer's thread); the asset's SQL rules run inside the year's
+transaction and come back as Dagster asset check results.
+"""
+
+import resource
+import time
+from collections.abc import Callable, Iterable
+
+import dagster as dg
+
+from .. import settings
+from ..plan_cache import code_version
+from ..scenario import ScenarioError
+from ..validation import FrameInvalid, validate
+from ..warehouse.checks import Check, CheckFailed, CheckResult
+from ..warehouse.ddl import all_tables, create_warehouse
+from ..warehouse.load import ScenarioMismatch, YearLoad
+from ..warehouse.schema import Frame, Table
+from .resources import Warehouse
+
+TABLES: dict[str, Table] = {t.qualified: t for t in all_tables()}
+RETRY = dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL)
+Render = Callable[[object, int], Iterable[tuple[str, dict]]]
+
+
+def peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def check_fault(asset: str, year: int | str) -> None:
+    """Test hook: a file $DAGSTER_HOME/faults/<asset>-<year> makes that materialization fail."""
+    if (settings.dagster_home() / "faults" / f"{asset}-{year}").exists():
+        raise dg.Failure(allow_retries=False, description=f"injected fault for {asset} {year} (remove "
+                                     f"$DAGSTER_HOME/faults/{asset}-{year} to clear it)")
+
+
+def check_result(r: CheckResult) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(
+        check_name=r.name, passed=bool(r.passed),
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={"examined": int(r.examined), "violations": int(r.violations),
+                  "rule": r.description, "sample": dg.MetadataValue.json(r.sample[:5])})
+
+
+def frames(plan, year: int, render: Render) -> Iterable[Frame]:
+    items = render(plan, year)
+    for name, cols in (items.items() if isinstance(items, dict) else items):
+        yield validate(Frame(TABLES[name], cols))
+
+
+def load_year(context: dg.AssetExecutionContext, warehouse: Warehouse, asset: str, year: int,
+              tables: list[str], render: Render, rules: list[Check]):
+    """Render, validate, write and check one year of one asset; yields Dagster events."""
+    check_fault(asset, year)
+    t0 = time.perf_counter()
+    scenario = warehouse.scenario()
+    plan = warehouse.plan(log=context.log.info)
+    t_plan = time.perf_counter() - t0
+    with warehouse.connect() as conn:
+        create_warehouse(conn)
+        try:
+            with YearLoad(conn, asset=asset, year=year, tables=[TABLES[t] for t in tables],
+                          scenario_hash=scenario.data_hash(), code_version=code_version(), checks=rules,
+                          replace_all=warehouse.replace_everything()) as load:
+                load.write_stream(frames(plan, year, render))
+        except CheckFailed as e:
+            for r in e.results:
+                yield check_result(r)
+            raise dg.Failure(description=str(e), allow_retries=False,
+                             metadata={"failed_rule": e.result.name, "sample": dg.MetadataValue.json(e.result.sample)})
+        except (FrameInvalid, ScenarioMismatch, ScenarioError) as e:  # not transient: no retry
+            raise dg.Failure(description=str(e), allow_retries=False) from None
+    res = load.result
+    wall = time.perf_counter() - t0
+    context.log.info(f"{asset} {year}: {res.total_rows:,} rows in {wall:.1f} s "
+                     f"({res.total_rows / max(wall, 1e-9):,.0f} rows/s), checksum {res.checksum[:12]}")
+    yield dg.MaterializeResult(
+        metadata={"dagster/row_count": res.total_rows,
+                  "rows_per_table": dg.MetadataValue.json(res.rows),
+                  "duration_s": round(wall, 3), "write_s": round(res.duration_s, 3), "plan_s": round(t_plan, 3),
+                  "rows_per_s": round(res.total_rows / max(wall, 1e-9)),
+                  "peak_rss_mib": round(peak_rss_mib(), 1), "checksum": res.checksum,
+                  "scenario_hash": scenario.data_hash(), "scale": scenario.scale},
+        check_results=[check_result(r) for r in res.checks])
+
+
+def column_schema(table: Table) -> dg.TableSchema:
+    return dg.TableSchema(columns=[dg.TableColumn(c.name, c.pgtype, description=c.description or None)
+                                   for c in table.columns])
+
+
+def yearly_asset(name: str, *, tables: list[str], render: Render, rules: list[Check], description: str,
+                 group: str, deps: tuple[str, ...] = ()) -> dg.AssetsDefinition:
+    from .partitions import YEARS
+
+    key = dg.AssetKey(name)
+    main = TABLES[tables[0]]
+
+    @dg.asset(name=name, partitions_def=YEARS, deps=list(deps), group_name=group, retry_policy=RETRY,
+              kinds={"python", "postgres"}, description=description,
+              tags={"aquamind/writes": "warehouse"},
+              metadata={"tables": ", ".join(tables), "dagster/column_schema": column_schema(main)},
+              check_specs=[dg.AssetCheckSpec(r.name, asset=key, blocking=True, description=r.description)
+                           for r in rules])
+    def _asset(context: dg.AssetExecutionContext, warehouse: Warehouse):
+        yield from load_year(context, warehouse, name, int(context.partition_key), tables, render, rules)
+
+    return _asset

@@ -1,0 +1,67 @@
+"""infrastructure and reference_data: unpartitioned, written together in one transaction because
+the infrastructure's foreign keys point into the reference data."""
+
+import time
+
+import dagster as dg
+
+from ..plan_cache import code_version
+from ..rules.infrastructure import RULES
+from ..sim.reference import reference_tables
+from ..scenario import ScenarioError
+from ..validation import FrameInvalid, validate
+from ..warehouse.checks import CheckFailed
+from ..warehouse.ddl import create_warehouse
+from ..warehouse.load import StaticLoad
+from ..warehouse.schema import Frame
+from ..warehouse.tables import INFRASTRUCTURE_TABLES, REFERENCE_TABLES
+from .loading import RETRY, TABLES, check_fault, check_result, peak_rss_mib
+from .resources import Warehouse
+
+INFRA = dg.AssetKey("infrastructure")
+REFERENCE = dg.AssetKey("reference_data")
+
+
+@dg.multi_asset(
+    specs=[dg.AssetSpec(REFERENCE, group_name="static", kinds={"python", "postgres"},
+                        description="Species, stages, parameters, feeds, lice, vaccines, treatments, "
+                                    "diseases, grades: the lookups every other table refers to."),
+           dg.AssetSpec(INFRA, group_name="static", kinds={"python", "postgres"}, deps=[REFERENCE],
+                        description="Geographies, sea sites, freshwater stations, halls, containers, "
+                                    "sensors and feed stores, sized from the scale preset.")],
+    check_specs=[dg.AssetCheckSpec(r.name, asset=INFRA, blocking=True, description=r.description) for r in RULES],
+    retry_policy=RETRY)
+def static_assets(context: dg.AssetExecutionContext, warehouse: Warehouse):
+    check_fault("infrastructure", "static")
+    t0 = time.perf_counter()
+    scenario = warehouse.scenario()
+    plan = warehouse.plan(log=context.log.info)
+    infra = {f"infrastructure.{k}": v for k, v in plan.infra.tables.items()}
+    ref = reference_tables()
+    with warehouse.connect() as conn:
+        create_warehouse(conn)
+        try:
+            with StaticLoad(conn, asset="static", tables=[*REFERENCE_TABLES, *INFRASTRUCTURE_TABLES],
+                            scenario_hash=scenario.data_hash(), code_version=code_version(), checks=RULES,
+                            replace_all=True, scenario=scenario.model_dump(mode="json"),
+                            write_scenario=True) as load:
+                load.write_stream(validate(Frame(TABLES[n], c)) for n, c in [*ref.items(), *infra.items()])
+        except CheckFailed as e:
+            for r in e.results:
+                yield check_result(r)
+            raise dg.Failure(description=str(e), allow_retries=False)
+        except (FrameInvalid, ScenarioError) as e:
+            raise dg.Failure(description=str(e), allow_retries=False) from None
+    res = load.result
+    wall = time.perf_counter() - t0
+    for key, group in ((REFERENCE, REFERENCE_TABLES), (INFRA, INFRASTRUCTURE_TABLES)):
+        rows = {t.qualified: res.rows[t.qualified] for t in group}
+        yield dg.MaterializeResult(
+            asset_key=key,
+            metadata={"dagster/row_count": sum(rows.values()), "rows_per_table": dg.MetadataValue.json(rows),
+                      "duration_s": round(wall, 3), "peak_rss_mib": round(peak_rss_mib(), 1),
+                      "scenario_hash": scenario.data_hash(), "scale": scenario.scale,
+                      **({"containers": rows["infrastructure.container"], "sensors": rows["infrastructure.sensor"],
+                          "sea_pens": int(plan.infra.tables["container"]["is_sea"].astype(bool).sum()),
+                          "freshwater_stations": rows["infrastructure.freshwater_station"]} if key == INFRA else {})},
+            check_results=[check_result(r) for r in res.checks] if key == INFRA else None)
