@@ -30,7 +30,7 @@ SITE_NAMES = {
 }
 # per freshwater stage: container type name, category, volume m3, max count
 UNIT_SPECS = {
-    bio.EGG: ("Incubation tray", "TRAY", 0.25, 10_000),
+    bio.EGG: ("Incubation tray", "TRAY", 0.5, 20_000),
     bio.FRY: ("Fry tank", "TANK", 2.0, 40_000),
     bio.PARR: ("Parr tank", "TANK", 15.0, 40_000),
     bio.SMOLT: ("Smolt tank", "TANK", 80.0, 60_000),

@@ -162,3 +162,15 @@ REFERENCE_TABLES = (SPECIES, LIFECYCLE_STAGE, EGG_SUPPLIER, ENV_PARAMETER, FEED,
                     DISEASE, HEALTH_PARAMETER, PRODUCT_GRADE)
 HARVEST_TABLES = (HARVEST_EVENT, HARVEST_LOT)
 MORTALITY_TABLES = (MORTALITY_EVENT,)
+
+# ---------------------------------------------------------------- environment (yearly)
+ENV_READING = yearly("environmental", "environmental_reading",
+    C("reading_time", "timestamptz"), C("sensor_id", "int4"), C("container_id", "int4"),
+    C("assignment_id", "int4"), C("parameter_id", "int4"), C("value", "float4"),
+    time_column="reading_time", hypertable=True,
+    description="Sensor readings of occupied containers; every row carries its assignment.")
+ENV_EVENT = yearly("environmental", "environmental_event",
+    C("id", "int4"), C("event_type", "text"), C("area_id", "int4"), C("start_date", "date"),
+    C("end_date", "date", True), C("severity", "text"), C("magnitude", "float4"),
+    description="Storms, algae blooms, temperature anomalies and oxygen depletion per sea site.")
+ENVIRONMENT_TABLES = (ENV_EVENT, ENV_READING)
