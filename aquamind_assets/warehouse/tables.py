@@ -174,3 +174,7 @@ ENV_EVENT = yearly("environmental", "environmental_event",
     C("end_date", "date", True), C("severity", "text"), C("magnitude", "float4"),
     description="Storms, algae blooms, temperature anomalies and oxygen depletion per sea site.")
 ENVIRONMENT_TABLES = (ENV_EVENT, ENV_READING)
+
+# ---------------------------------------------------------------- operations (yearly), one module each
+from .tables_feeding import *  # noqa: E402,F401,F403
+from .tables_health import *  # noqa: E402,F401,F403
