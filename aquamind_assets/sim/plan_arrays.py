@@ -36,7 +36,8 @@ def freeze(b) -> Plan:
     a["container"][:] = b.rows["assignment_container"]
     parts = {k: [] for k in ("pop", "weight", "base", "event", "ecause", "bcause", "feed", "temp")}
     offset = 0
-    for c in b.chunks:
+    while b.chunks:
+        c = b.chunks.pop(0)  # freed as soon as it is flattened: memory stays near one copy
         mask = np.arange(c.pop.shape[1])[None, :] < c.lengths[:, None]
         idx = c.ids - 1
         a["stage"][idx], a["start"][idx] = c.stage, c.start

@@ -87,7 +87,11 @@ class PlanBuilder:
         self.next_assignment += len(units)
         self.rows["assignment_batch"] += [bid] * len(units)
         self.rows["assignment_container"] += list(units + 1)
-        c = Chunk(ids, stage, start, lengths, pop, weight, base, event, ecause, temp, exit_w, growth)
+        # compact dtypes: the plan holds ~20 M assignment-days at full scale
+        c = Chunk(ids, stage, start, lengths, pop.astype(np.int32), weight.astype(np.float32),
+                  base.astype(np.int32), event.astype(np.int32), ecause.astype(np.int8),
+                  np.ascontiguousarray(temp, dtype=np.float32), exit_w,
+                  None if growth is None else growth.astype(np.float32))
         self.chunks.append(c)
         exit_pop = pop[np.arange(len(units)), lengths - 1] - base[np.arange(len(units)), lengths - 1] \
             - event[np.arange(len(units)), lengths - 1]

@@ -1,6 +1,6 @@
 -- Diseases.
 select
-        id as disease_id,
-        code as disease_code,
-        name as disease_name
+    id as disease_id,
+    code as disease_code,
+    name as disease_name
 from {{ source('health', 'disease') }}

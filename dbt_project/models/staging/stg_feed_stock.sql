@@ -1,11 +1,11 @@
 -- Feed stock per feed container, feed and day.
 select
-        year,
-        stock_date,
-        feed_container_id,
-        feed_id,
-        opening_kg::double precision as opening_kg,
-        purchased_kg::double precision as purchased_kg,
-        consumed_kg::double precision as consumed_kg,
-        closing_kg::double precision as closing_kg
+    year,
+    stock_date,
+    feed_container_id,
+    feed_id,
+    opening_kg::double precision as opening_kg,
+    purchased_kg::double precision as purchased_kg,
+    consumed_kg::double precision as consumed_kg,
+    closing_kg::double precision as closing_kg
 from {{ source('inventory', 'feed_stock') }}

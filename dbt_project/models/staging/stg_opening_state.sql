@@ -1,10 +1,10 @@
 -- Assignment state on 2015-01-01 (warm start).
 select
-        year,
-        assignment_id,
-        batch_id,
-        state_date,
-        population,
-        avg_weight_g::double precision as avg_weight_g,
-        biomass_kg::double precision as biomass_kg
+    year,
+    assignment_id,
+    batch_id,
+    state_date,
+    population,
+    avg_weight_g::double precision as avg_weight_g,
+    biomass_kg::double precision as biomass_kg
 from {{ source('batch', 'opening_state') }}

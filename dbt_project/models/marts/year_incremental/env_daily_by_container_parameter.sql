@@ -1,0 +1,49 @@
+-- What was the daily mean / min / max of each environmental parameter in each container?
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='year',
+    on_schema_change='sync_all_columns',
+    pre_hook="{{ delete_year_window() }}",
+    indexes=[{'columns': ['year']}, {'columns': ['container_id', 'parameter_id', 'reading_date']}],
+    tags=['year_incremental']
+) }}
+
+with readings as (
+    select year, reading_date, container_id, parameter_id, value
+    from {{ ref('stg_environmental_reading') }}
+    where year between {{ var('min_year', 2015) }} and {{ var('max_year', 2024) }}
+),
+
+parameters as (
+    select parameter_id, parameter_code, unit
+    from {{ ref('stg_environmental_parameter') }}
+),
+
+daily as (
+    select
+        year,
+        reading_date,
+        container_id,
+        parameter_id,
+        avg(value) as mean_value,
+        min(value) as min_value,
+        max(value) as max_value,
+        count(*) as reading_count
+    from readings
+    group by year, reading_date, container_id, parameter_id
+)
+
+select
+    daily.year,
+    daily.reading_date,
+    daily.container_id,
+    daily.parameter_id,
+    parameters.parameter_code,
+    parameters.unit,
+    daily.mean_value,
+    daily.min_value,
+    daily.max_value,
+    daily.reading_count
+from daily
+left join parameters on parameters.parameter_id = daily.parameter_id

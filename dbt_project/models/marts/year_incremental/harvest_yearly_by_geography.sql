@@ -1,0 +1,52 @@
+-- How much was harvested each year per geography and grade: live and gutted tonnes, fish, mean weight?
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='year',
+    on_schema_change='sync_all_columns',
+    pre_hook="{{ delete_year_window() }}",
+    indexes=[{'columns': ['year']}],
+    tags=['year_incremental']
+) }}
+
+with lots as (
+    select year, harvest_event_id, product_grade_id, unit_count, live_weight_kg, gutted_weight_kg
+    from {{ ref('stg_harvest_lot') }}
+    where year between {{ var('min_year', 2015) }} and {{ var('max_year', 2024) }}
+),
+
+events as (
+    select harvest_event_id, batch_id, geography_id, is_early
+    from {{ ref('stg_harvest_event') }}
+    where year between {{ var('min_year', 2015) }} and {{ var('max_year', 2024) }}
+),
+
+geographies as (
+    select * from {{ ref('stg_geography') }}
+),
+
+grades as (
+    select * from {{ ref('stg_product_grade') }}
+)
+
+select
+    lots.year,
+    events.geography_id,
+    geographies.geography_code,
+    geographies.geography_name,
+    lots.product_grade_id,
+    grades.grade_code,
+    grades.grade_name,
+    count(distinct lots.harvest_event_id) as harvest_events,
+    count(distinct events.batch_id) as batches,
+    sum(lots.unit_count) as fish,
+    sum(lots.unit_count) filter (where events.is_early) as fish_harvested_early,
+    sum(lots.live_weight_kg) / 1000.0 as live_tonnes,
+    sum(lots.gutted_weight_kg) / 1000.0 as gutted_tonnes,
+    sum(lots.live_weight_kg) / nullif(sum(lots.unit_count), 0) as mean_live_weight_kg,
+    sum(lots.gutted_weight_kg) / nullif(sum(lots.unit_count), 0) as mean_gutted_weight_kg
+from lots
+inner join events on events.harvest_event_id = lots.harvest_event_id
+left join geographies on geographies.geography_id = events.geography_id
+left join grades on grades.product_grade_id = lots.product_grade_id
+group by 1, 2, 3, 4, 5, 6, 7

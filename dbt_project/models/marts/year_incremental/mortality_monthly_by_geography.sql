@@ -1,0 +1,53 @@
+-- What share of the fish died each month, per geography, at sea and in freshwater?
+-- mortality_pct = deaths in the month / average standing population over the stocked days of the
+-- month (population is counted at the start of each day, summed over all assignments).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='year',
+    on_schema_change='sync_all_columns',
+    pre_hook="{{ delete_year_window() }}",
+    indexes=[{'columns': ['year']}],
+    tags=['year_incremental']
+) }}
+
+with daily_state as (
+    select year, state_date, container_id, population, deaths
+    from {{ ref('stg_assignment_daily_state') }}
+    where year between {{ var('min_year', 2015) }} and {{ var('max_year', 2024) }}
+),
+
+locations as (
+    select container_id, geography_id, geography_code, geography_name, environment
+    from {{ ref('int_container_location') }}
+),
+
+per_day as (
+    select
+        daily_state.year,
+        date_trunc('month', daily_state.state_date)::date as month_start,
+        locations.geography_id,
+        locations.geography_code,
+        locations.geography_name,
+        locations.environment,
+        daily_state.state_date,
+        sum(daily_state.population) as population,
+        sum(daily_state.deaths) as deaths
+    from daily_state
+    inner join locations on locations.container_id = daily_state.container_id
+    group by 1, 2, 3, 4, 5, 6, 7
+)
+
+select
+    year,
+    month_start,
+    geography_id,
+    geography_code,
+    geography_name,
+    environment,
+    count(*) as stocked_days,
+    sum(deaths) as deaths,
+    avg(population) as avg_population,
+    100.0 * sum(deaths) / nullif(avg(population), 0) as mortality_pct
+from per_day
+group by year, month_start, geography_id, geography_code, geography_name, environment

@@ -1,0 +1,97 @@
+-- How much of the available container capacity was used each month, per hall, freshwater station,
+-- sea area and geography, and how close did stocking come to the containers' biomass limits?
+--   utilization_pct = occupied container-days / available container-days (every container, every day)
+--   max_density_kg_m3 = highest biomass / volume of any container-day
+--   max_pct_of_biomass_limit = highest biomass / container max_biomass_kg of any container-day
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='year',
+    on_schema_change='sync_all_columns',
+    pre_hook="{{ delete_year_window() }}",
+    indexes=[{'columns': ['year']}],
+    tags=['year_incremental']
+) }}
+
+{%- set levels = [
+    ('hall', 'hall_id', 'hall_name'),
+    ('freshwater_station', 'freshwater_station_id', 'station_name'),
+    ('sea_area', 'area_id', 'area_name'),
+    ('geography', 'geography_id', 'geography_name'),
+] %}
+
+with occupied_days as (
+    -- a container-day is occupied when any assignment has fish in it that day
+    select year, container_id, state_date, sum(biomass_kg) as biomass_kg
+    from {{ ref('stg_assignment_daily_state') }}
+    where year between {{ var('min_year', 2015) }} and {{ var('max_year', 2024) }}
+    group by year, container_id, state_date
+),
+
+locations as (
+    select * from {{ ref('int_container_location') }}
+),
+
+container_months as (
+    select
+        occupied_days.year,
+        date_trunc('month', occupied_days.state_date)::date as month_start,
+        occupied_days.container_id,
+        count(*) as occupied_days,
+        max(occupied_days.biomass_kg / nullif(locations.volume_m3, 0)) as max_density_kg_m3,
+        max(100.0 * occupied_days.biomass_kg / nullif(locations.max_biomass_kg, 0)) as max_pct_of_biomass_limit
+    from occupied_days
+    inner join locations on locations.container_id = occupied_days.container_id
+    group by 1, 2, 3
+),
+
+months as (
+    -- every month of every year that has stored daily state
+    select
+        years.year,
+        month_start::date as month_start,
+        ((month_start + interval '1 month')::date - month_start::date) as days_in_month
+    from (select distinct year from container_months) as years
+    cross join lateral generate_series(
+        make_date(years.year, 1, 1), make_date(years.year, 12, 1), interval '1 month'
+    ) as month_start
+),
+
+container_grid as (
+    select
+        months.year,
+        months.month_start,
+        months.days_in_month,
+        locations.*,
+        coalesce(container_months.occupied_days, 0) as occupied_days,
+        container_months.max_density_kg_m3,
+        container_months.max_pct_of_biomass_limit
+    from months
+    cross join locations
+    left join container_months
+        on container_months.year = months.year
+        and container_months.month_start = months.month_start
+        and container_months.container_id = locations.container_id
+)
+
+{% for level, id_column, name_column in levels %}
+select
+    year,
+    month_start,
+    '{{ level }}' as level,
+    {{ id_column }} as unit_id,
+    {{ name_column }} as unit_name,
+    geography_code,
+    geography_name,
+    environment,
+    count(*) as containers,
+    sum(days_in_month) as available_container_days,
+    sum(occupied_days) as occupied_container_days,
+    100.0 * sum(occupied_days) / nullif(sum(days_in_month), 0) as utilization_pct,
+    max(max_density_kg_m3) as max_density_kg_m3,
+    max(max_pct_of_biomass_limit) as max_pct_of_biomass_limit
+from container_grid
+where {{ id_column }} is not null
+group by year, month_start, {{ id_column }}, {{ name_column }}, geography_code, geography_name, environment
+{% if not loop.last %}union all{% endif %}
+{% endfor %}
