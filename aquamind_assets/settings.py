@@ -175,7 +175,7 @@ def export_env(settings: DatabaseSettings, env: Mapping[str, str] | None = None)
       server without starting anything.
     - DAGSTER_PG_HOST/PORT/USER/PASSWORD/DB: read by dagster_home/dagster.yaml.
     - PGHOST/PGPORT/PGUSER/PGPASSWORD/PGDATABASE (+PGSSLMODE when the URL has sslmode): the
-      standard libpq names, read by dbt_project/profiles.yml via env_var() and by psql/pg_dump.
+      standard libpq names (psql/pg_dump), and AQUAMIND_DBT_* read by dbt_project/profiles.yml.
     """
     dg = _parse(settings.dagster_url, DAGSTER_URL_VAR)
     wh = _parse(settings.warehouse_url, WAREHOUSE_URL_VAR)
@@ -194,6 +194,9 @@ def export_env(settings: DatabaseSettings, env: Mapping[str, str] | None = None)
         "PGPASSWORD": wh.password,
         "PGDATABASE": wh.dbname,
     }
+    # dbt_project/profiles.yml reads these (libpq's PG* would also steer every psql a user runs)
+    out.update({f"AQUAMIND_DBT_{k[2:]}": v for k, v in out.items() if k.startswith("PG") and k != "PGSSLMODE"})
+    out["AQUAMIND_DBT_DBNAME"] = wh.dbname
     sslmode = dict(parse_qsl(wh.query)).get("sslmode")
     if sslmode:
         out["PGSSLMODE"] = sslmode
