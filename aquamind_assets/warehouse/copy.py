@@ -75,9 +75,13 @@ class CopyWriter:
             self._thread.start()
         else:
             self._stack = ExitStack()
-            cur = self._stack.enter_context(self.conn.cursor())
-            self._copy = self._stack.enter_context(cur.copy(self.statement))
-            self._copy.write(HEADER)
+            try:
+                cur = self._stack.enter_context(self.conn.cursor())
+                self._copy = self._stack.enter_context(cur.copy(self.statement))
+                self._copy.write(HEADER)
+            except BaseException:
+                self._stack.close()
+                raise
         return self
 
     def write(self, frame: Frame) -> int:

@@ -124,6 +124,9 @@ def _create_yearly(conn, table: Table, years, timescale: bool) -> None:
         conn.execute(sql.SQL("CREATE TABLE IF NOT EXISTS {} ({})").format(ident, _columns_sql(table)))
         conn.execute("SELECT create_hypertable(%s::regclass, %s::name, if_not_exists => true)",
                      (ident.as_string(conn), table.time_column))
+        for cols in table.indexes:  # Timescale keeps them per chunk
+            conn.execute(sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} ({})").format(
+                sql.Identifier(pg_name(table.name, *cols, "idx")), ident, _cols(cols)))
         return
     conn.execute(sql.SQL("CREATE TABLE IF NOT EXISTS {} ({}) PARTITION BY LIST (year)").format(
         ident, _columns_sql(table)))

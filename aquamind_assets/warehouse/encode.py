@@ -173,7 +173,7 @@ def _encode_slow(table: Table, values: list, n: int) -> memoryview:
     src_start = np.empty_like(lens)
     base = 0
     for j, (buf, plen) in enumerate(pieces):
-        src_start[:, 0 + j] = base + np.cumsum(plen) - plen
+        src_start[:, j] = base + np.cumsum(plen) - plen
         base += len(buf)
     flat_len = lens.ravel()
     out_start = np.cumsum(flat_len) - flat_len

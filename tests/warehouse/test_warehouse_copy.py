@@ -4,8 +4,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import math
+import time
 
 import numpy as np
+import psycopg
 import pytest
 from wh_specs import ALL_TYPES, ALL_TYPES_NULL, TEST_TABLES, reading_frame
 
@@ -129,7 +131,6 @@ def test_encoder_refuses_bad_values():
 
 @pytest.fixture(scope="module")
 def test_db(db_url):
-    import psycopg
     with psycopg.connect(db_url, autocommit=True) as c:
         ddl.create_warehouse(c, years=(2016,), tables=TEST_TABLES, timescale=False)
     return db_url
@@ -175,11 +176,31 @@ def test_threaded_writer_streams_many_chunks(test_db, conn):
         200_000, sum(int(f.columns["sensor_id"].sum()) for f in frames))
 
 
-def test_threaded_writer_aborts_on_producer_error(test_db, conn):
+@pytest.mark.parametrize("threaded", [False, True])
+def test_writer_aborts_on_producer_error(test_db, conn, threaded):
     from wh_specs import READING
     conn.execute("TRUNCATE wh_test.reading")
     with pytest.raises(RuntimeError, match="boom"):
-        with conn.transaction(), CopyWriter(conn, READING, "reading_y2016", threaded=True) as w:
+        with conn.transaction(), CopyWriter(conn, READING, "reading_y2016", threaded=threaded) as w:
             w.write(reading_frame(2016, 1000))
             raise RuntimeError("boom")
+    bad = reading_frame(2016, 1000)
+    bad.columns["sensor_id"] = bad.columns["sensor_id"].astype(np.float64)
+    with pytest.raises(TypeError):
+        with conn.transaction(), CopyWriter(conn, READING, "reading_y2016", threaded=threaded) as w:
+            w.write(reading_frame(2016, 1000))
+            w.write(bad)
     assert conn.execute("SELECT count(*) FROM wh_test.reading").fetchone() == (0,)
+    assert conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+
+
+def test_slow_path_encodes_two_million_rows_quickly():
+    """Text and NULLs take the slow path; ~2 M rows must still take seconds, not minutes."""
+    from wh_specs import event_frame
+    n = 2_000_000
+    f = event_frame(2016, np.arange(n))
+    t = time.perf_counter()
+    size = sum(len(c) for c in iter_chunks(f))
+    assert time.perf_counter() - t < 10
+    notes = [x for x in f.columns["note"] if x is not None]
+    assert size == n * (2 + 4 + 2 + 4 + 4 + 4) + sum(map(len, notes))

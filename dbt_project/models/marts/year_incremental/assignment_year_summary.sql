@@ -10,8 +10,7 @@
     unique_key='year',
     on_schema_change='sync_all_columns',
     pre_hook="{{ delete_year_window() }}",
-    indexes=[{'columns': ['year']}, {'columns': ['assignment_id']}],
-    tags=['year_incremental']
+    indexes=[{'columns': ['year']}, {'columns': ['assignment_id']}]
 ) }}
 
 with daily_state as (

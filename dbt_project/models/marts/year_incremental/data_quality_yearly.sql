@@ -7,8 +7,7 @@
     incremental_strategy='delete+insert',
     unique_key='year',
     on_schema_change='sync_all_columns',
-    pre_hook="{{ delete_year_window() }}",
-    tags=['year_incremental']
+    pre_hook="{{ delete_year_window() }}"
 ) }}
 
 {%- set assignment_row_tables = [

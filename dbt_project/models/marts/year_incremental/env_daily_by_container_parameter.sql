@@ -5,8 +5,7 @@
     unique_key='year',
     on_schema_change='sync_all_columns',
     pre_hook="{{ delete_year_window() }}",
-    indexes=[{'columns': ['year']}, {'columns': ['container_id', 'parameter_id', 'reading_date']}],
-    tags=['year_incremental']
+    indexes=[{'columns': ['year']}, {'columns': ['container_id', 'parameter_id', 'reading_date']}]
 ) }}
 
 with readings as (

@@ -7,8 +7,7 @@
     unique_key='year',
     on_schema_change='sync_all_columns',
     pre_hook="{{ delete_year_window() }}",
-    indexes=[{'columns': ['year']}],
-    tags=['year_incremental']
+    indexes=[{'columns': ['year']}]
 ) }}
 
 with daily_state as (

@@ -1,0 +1,45 @@
+"""Dagster-level fixtures: a test instance whose warehouse is this module's fresh database.
+
+`dagster_env` (module scope) points AQUAMIND_DATABASE_URL at the module's database, selects the
+tiny scale, and gives Dagster a throwaway DAGSTER_HOME (which also holds the plan cache), all
+undone when the module ends. `materialize` runs assets against it with the real resources.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+
+@dataclass
+class DagsterEnv:
+    instance: dg.DagsterInstance
+    db_url: str
+    home: Path
+
+    def materialize(self, assets, partition_key: str | None = None, raise_on_error: bool = True):
+        from aquamind_assets.definitions import defs
+
+        return dg.materialize(assets, instance=self.instance, partition_key=partition_key,
+                              resources={"warehouse": defs.resources["warehouse"]},
+                              raise_on_error=raise_on_error)
+
+
+@pytest.fixture(scope="module")
+def dagster_env(db_url, tmp_path_factory):
+    home = tmp_path_factory.mktemp("dagster_home")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("AQUAMIND_DATABASE_URL", db_url)
+        mp.setenv("AQUAMIND_SCALE", "tiny")
+        mp.setenv("DAGSTER_HOME", str(home))
+        for var in ("AQUAMIND_SCENARIO", "AQUAMIND_SEED", "AQUAMIND_REPLACE_ALL"):
+            mp.delenv(var, raising=False)
+        with dg.instance_for_test(temp_dir=str(home)) as instance:
+            yield DagsterEnv(instance, db_url, home)
+
+
+@pytest.fixture(scope="module")
+def materialize(dagster_env):
+    return dagster_env.materialize
