@@ -147,12 +147,20 @@ def _status_line(out: str, asset: str, year: int) -> list[str]:
     raise AssertionError(f"no status line for {asset} {year} in:\n{out}")
 
 
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason="bug: a year loaded before the previous one "
+                   "fails harvest_event_in_assignment_window (examined 0 rows: its pens are owned by an earlier "
+                   "year), so `generate --years 2016` on a fresh database exits 2; see report")
+def test_generate_a_single_later_year_on_a_fresh_database(e2e):
+    p = run(["generate", "--scale", "tiny", "--years", "2016", "--no-dbt"], e2e["env"])
+    assert p.returncode == 0, p.stderr.strip().splitlines()[-1]
+
+
 def test_generate_status_validate_end_to_end(e2e):
     env = e2e["env"]
-    p = run(["generate", "--scale", "tiny", "--years", "2016", "--no-dbt"], env)
+    p = run(["generate", "--scale", "tiny", "--years", "2015-2016", "--no-dbt"], env)
     _no_traceback(p)
     assert p.returncode == 0, p.stderr[-3000:]
-    assert "scale tiny" in p.stdout and "years 2016-2016" in p.stdout
+    assert "scale tiny" in p.stdout and "years 2015-2016" in p.stdout
     # Dagster's storage database was created next to the warehouse
     with psycopg.connect(e2e["url"], autocommit=True) as c:
         names = {r[0] for r in c.execute("SELECT datname FROM pg_database")}
@@ -166,9 +174,10 @@ def test_generate_status_validate_end_to_end(e2e):
     parts = _status_line(st.stdout, "batches", 2016)
     assert parts[2].replace(",", "").isdigit() and int(parts[2].replace(",", "")) > n_state
     assert parts[3:5] == ["loaded", "yes"], parts
-    assert _status_line(st.stdout, "batches", 2015)[3:5] == ["-", "-"]
-    for asset in ("mortality_events", "harvest", "environmental_readings"):
-        assert _status_line(st.stdout, asset, 2016)[3:5] == ["loaded", "yes"]
+    assert _status_line(st.stdout, "batches", 2017)[2:5] == ["0", "-", "-"]
+    for asset in ("batches", "mortality_events", "harvest", "environmental_readings"):
+        for year in (2015, 2016):
+            assert _status_line(st.stdout, asset, year)[3:5] == ["loaded", "yes"], (asset, year)
     assert "disagree" not in st.stdout
 
     v = run(["validate"], env)

@@ -33,7 +33,7 @@ SUPPLIER_MULT = np.array([0.0] + [s[3] for s in FEED_SUPPLIERS])
 # small pellets cost more (REFERENCE 6: price by size; protein falls with pellet size)
 FEED_PRICE_FACTOR = np.array([0.0, 1.15, 1.11, 1.06, 1.02, 1.00, 0.98, 0.97, 0.96, 0.95])
 # EUR/kg reference price: flat-ish 2015-2021, the 2021-22 step up (raw materials), easing in 2024
-PRICE_KNOTS = ((2011.0, 1.32), (2015.0, 1.38), (2017.0, 1.33), (2019.0, 1.37), (2021.0, 1.40),
+PRICE_KNOTS = ((2011.0, 1.32), (2015.0, 1.38), (2017.0, 1.35), (2019.0, 1.37), (2021.0, 1.40),
                (2021.5, 1.48), (2022.75, 1.82), (2023.5, 1.88), (2025.0, 1.78))
 
 

@@ -55,13 +55,6 @@ def _active(plan, batch: int, day: int) -> int:
     return int(ids[0]) + 1 if len(ids) else 0
 
 
-def _cols(names, rows, year, dtypes) -> dict[str, np.ndarray]:
-    cols = {"year": np.full(len(rows), year, np.int16)}
-    for i, n in enumerate(names):
-        cols[n] = np.array([r[i] for r in rows], dtype=dtypes.get(n, np.int32))
-    return cols
-
-
 def render_vaccinations(plan, year: int) -> dict[str, np.ndarray]:
     """One row per tank of the batch vaccinated that day; id = the tank's assignment id."""
     v, a, d = plan.vaccination, plan.assignment, plan.daily
