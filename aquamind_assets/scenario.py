@@ -91,6 +91,11 @@ class Scenario(Strict):
         unknown = set(self.scale_overrides) - set(Scale.model_fields)
         if unknown:
             raise ValueError(f"unknown scale_overrides key {sorted(unknown)[0]!r}")
+        try:
+            Scale(**{**PRESETS[self.scale], **self.scale_overrides})
+        except ValidationError as e:
+            err = e.errors()[0]
+            raise ValueError(f"scale_overrides.{'.'.join(map(str, err['loc']))}: {err['msg']}") from None
         return self
 
     @cached_property

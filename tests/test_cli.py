@@ -147,9 +147,6 @@ def _status_line(out: str, asset: str, year: int) -> list[str]:
     raise AssertionError(f"no status line for {asset} {year} in:\n{out}")
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="bug: a year loaded before the previous one "
-                   "fails harvest_event_in_assignment_window (examined 0 rows: its pens are owned by an earlier "
-                   "year), so `generate --years 2016` on a fresh database exits 2; see report")
 def test_generate_a_single_later_year_on_a_fresh_database(e2e):
     p = run(["generate", "--scale", "tiny", "--years", "2016", "--no-dbt"], e2e["env"])
     assert p.returncode == 0, p.stderr.strip().splitlines()[-1]

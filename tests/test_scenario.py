@@ -115,8 +115,6 @@ def test_missing_file_bad_json_and_not_an_object(tmp_path):
     assert "JSON object" in msg
 
 
-@pytest.mark.xfail(strict=True, raises=Exception, reason="scale_overrides values are only validated when "
-                   "scale_spec is first used, with a raw pydantic ValidationError (bug, see report)")
 def test_bad_scale_override_value_is_refused_at_load(tmp_path):
     path = _write(tmp_path, {"scale": "tiny", "scale_overrides": {"fish_scale": 5}})
     with pytest.raises(ScenarioError, match="fish_scale"):

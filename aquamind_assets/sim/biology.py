@@ -10,7 +10,7 @@ STAGE_ID = {s: i + 1 for i, s in enumerate(STAGES)}  # lifecycle_stage.id
 NOMINAL_DAYS = (110, 95, 90, 90, 90, 480)  # used only to size infrastructure
 EGG_DEGREE_DAYS = 800.0  # eyed ~250, hatch ~500, first feeding ~300 dd after hatch
 EGG_WEIGHT_G = (0.10, 0.25)
-CONDITION_K = 1.15  # Fulton's K = 100 W / L^3 (REFERENCE 4)
+CONDITION_K = 1.3  # Fulton's K = 100 W / L^3 (REFERENCE 4)
 
 
 def temperature_response(temp: np.ndarray) -> np.ndarray:

@@ -60,10 +60,7 @@ def freeze(b) -> Plan:
                     + np.repeat(a["start"], a["length"])).astype(np.int32)
     from .calendar import N_DAYS
     a["end"] = np.where(a["end"] >= N_DAYS, -1, a["end"]).astype(np.int32)
-    harvested = np.zeros(n_ass, bool)
-    for r in b.rows["harvest"]:
-        harvested[r[0] - 1] = True
-    a["end"][(a["end"] < 0) & harvested] = -1
+    # a pen harvested on 2024-12-31 leaves on 2025-01-01: stored open (NULL), like any later end
     batch = _arr(b.rows["batch"], ("id", "geo", "start", "eggs", "supplier", "strain", "name", "end"))
     return Plan(
         scenario_hash=b.scenario.data_hash(), infra=b.infra, climate=b.climate, batch=batch, assignment=a,

@@ -223,7 +223,5 @@ def test_length_from_weight_uses_a_plausible_condition_factor():
     assert bio.length_cm(500.0) < 40  # the predecessor's 119 cm is far off
 
 
-@pytest.mark.xfail(strict=True, reason="CONDITION_K = 1.15 gives 75.7 cm at 5 kg (docstring and "
-                   "REFERENCE 4 say ~72 cm); K ~1.3 gives 33.8 / 72.7 cm")
 def test_length_of_a_5kg_fish_is_about_72cm():
     assert bio.length_cm(5000.0) == pytest.approx(72.0, abs=2.0)

@@ -29,7 +29,7 @@ select
     c.volume_m3,
     c.max_count,
     c.max_biomass_kg,
-    c.max_biomass_kg / nullif(c.volume_m3, 0) as max_density_kg_m3,
+    c.max_biomass_kg / nullif(c.volume_m3, 0) as density_limit_kg_m3,
     c.hall_id,
     h.hall_name,
     h.freshwater_station_id,

@@ -11,6 +11,5 @@ select
     egg_count,
     start_date,
     actual_end_date,
-    status,
-    tgc_sea::double precision as tgc_sea
+    status
 from {{ source('batch', 'batch') }}

@@ -8,5 +8,6 @@ select
     order_date,
     delivery_date,
     quantity_kg::double precision as quantity_kg,
-    cost_per_kg::double precision as cost_per_kg
+    cost_per_kg::double precision as cost_per_kg,
+    lot_number
 from {{ source('inventory', 'feed_purchase') }}

@@ -7,5 +7,6 @@ select
     opening_kg::double precision as opening_kg,
     purchased_kg::double precision as purchased_kg,
     consumed_kg::double precision as consumed_kg,
-    closing_kg::double precision as closing_kg
+    closing_kg::double precision as closing_kg,
+    consumed_cost::double precision as consumed_cost
 from {{ source('inventory', 'feed_stock') }}

@@ -10,5 +10,6 @@ select
     duration_days,
     withholding_days,
     withholding_end_date,
-    outcome
+    outcome,
+    lice_before::double precision as lice_before
 from {{ source('health', 'treatment') }}

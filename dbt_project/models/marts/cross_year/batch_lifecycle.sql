@@ -45,7 +45,7 @@ select
         as days_in_stage,
     sum(a.population_count) as entry_population,
     sum(a.population_count * a.avg_weight_g) / nullif(sum(a.population_count), 0) as entry_weight_g,
-    sum(coalesce(t.fish, 0) + coalesce(h.fish, 0)) as exit_population,
+    sum(coalesce(t.fish, 0) + coalesce(h.fish, 0))::bigint as exit_population,
     1000.0 * sum(coalesce(t.biomass_kg, 0) + coalesce(h.biomass_kg, 0))
         / nullif(sum(coalesce(t.fish, 0) + coalesce(h.fish, 0)), 0) as exit_weight_g,
     max(ls.last_date) as latest_stored_date,

@@ -194,7 +194,7 @@ feed_stock_continuity as (
     select
         count(*) filter (where previous_closing_kg is not null) as examined,
         count(*) filter (where
-            abs(opening_kg - previous_closing_kg) > {{ var('feed_balance_tolerance_kg', 0.5) }}
+            abs(opening_kg - previous_closing_kg) > {{ var('feed_balance_tolerance_kg', 0.01) }}
         ) as violations
     from (
         select

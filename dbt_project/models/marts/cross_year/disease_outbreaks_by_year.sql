@@ -17,7 +17,7 @@ select
     count(*) as outbreaks,
     count(distinct o.batch_id) as batches_affected,
     count(*) filter (where o.end_date is null) as outbreaks_ongoing,
-    avg(o.end_date - o.start_date) as mean_duration_days
+    avg((o.end_date - o.start_date)::double precision) as mean_duration_days
 from outbreaks as o
 left join batches as b on b.batch_id = o.batch_id
 left join {{ ref('stg_geography') }} as g on g.geography_id = b.geography_id

@@ -14,11 +14,11 @@ with assignments as (
 stored as (
     select
         assignment_id,
-        sum(state_days) as state_days,
+        sum(state_days)::bigint as state_days,
         min(first_date) as first_date,
         max(last_date) as last_date,
         sum(feed_kg) as feed_kg,
-        sum(deaths) as deaths,
+        sum(deaths)::bigint as deaths,
         sum(dead_biomass_kg) as dead_biomass_kg
     from {{ ref('assignment_year_summary') }}
     group by assignment_id

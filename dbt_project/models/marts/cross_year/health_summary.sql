@@ -3,7 +3,7 @@
 --   treatment_success_pct = successful / treatments with a known outcome (not 'pending')
 --   lice: over the pen-weeks counted in the year (ISO week year)
 with outbreaks as (
-    select year, geography_code, sum(outbreaks) as outbreaks, count(distinct disease_id) as diseases
+    select year, geography_code, sum(outbreaks)::bigint as outbreaks, count(distinct disease_id) as diseases
     from {{ ref('disease_outbreaks_by_year') }}
     group by year, geography_code
 ),
@@ -65,7 +65,7 @@ select
     coalesce(t.treatments, 0) as treatments,
     coalesce(t.treatments_evaluated, 0) as treatments_evaluated,
     coalesce(t.treatments_successful, 0) as treatments_successful,
-    100.0 * t.treatments_successful / nullif(t.treatments_evaluated, 0) as treatment_success_pct,
+    100.0 * t.treatments_successful::double precision / nullif(t.treatments_evaluated, 0) as treatment_success_pct,
     coalesce(l.pen_weeks_counted, 0) as lice_pen_weeks_counted,
     l.mean_adult_female_lice_per_fish,
     l.max_adult_female_lice_per_fish,

@@ -55,6 +55,6 @@ select
     w.fish_sampled,
     w.adult_female_lice::double precision / nullif(w.fish_sampled, 0) as adult_female_lice_per_fish,
     w.total_lice::double precision / nullif(w.fish_sampled, 0) as total_lice_per_fish,
-    case when extract(month from w.week_start) between 2 and 6 then 0.5 else 1.0 end as treatment_threshold
+    case when extract(month from w.week_start) between 2 and 6 then 0.5::double precision else 1.0 end as treatment_threshold
 from weekly as w
 left join {{ ref('int_container_location') }} as l on l.container_id = w.container_id

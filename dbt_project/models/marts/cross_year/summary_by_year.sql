@@ -21,14 +21,14 @@ active_batches as (
 population as (
     select
         year::int as year,
-        sum(deaths) as deaths,
+        sum(deaths)::bigint as deaths,
         sum(population_days) as population_days
     from {{ ref('assignment_year_summary') }}
     group by year
 ),
 
 harvest as (
-    select year::int as year, sum(fish) as fish_harvested, sum(live_tonnes) as live_tonnes,
+    select year::int as year, sum(fish)::bigint as fish_harvested, sum(live_tonnes) as live_tonnes,
         sum(gutted_tonnes) as gutted_tonnes
     from {{ ref('harvest_yearly_by_geography') }}
     group by year
@@ -45,9 +45,10 @@ fcr as (
 health as (
     select
         year,
-        sum(outbreaks_started) as outbreaks_started,
-        sum(treatments) as treatments,
-        100.0 * sum(treatments_successful) / nullif(sum(treatments_evaluated), 0) as treatment_success_pct
+        sum(outbreaks_started)::bigint as outbreaks_started,
+        sum(treatments)::bigint as treatments,
+        100.0 * sum(treatments_successful)::double precision / nullif(sum(treatments_evaluated), 0)
+            as treatment_success_pct
     from {{ ref('health_summary') }}
     group by year
 ),
@@ -55,11 +56,12 @@ health as (
 utilization as (
     select
         year::int as year,
-        100.0 * sum(occupied_container_days) / nullif(sum(available_container_days), 0) as utilization_pct,
-        100.0 * sum(occupied_container_days) filter (where environment = 'freshwater')
+        100.0 * sum(occupied_container_days)::double precision / nullif(sum(available_container_days), 0)
+            as utilization_pct,
+        100.0 * (sum(occupied_container_days) filter (where environment = 'freshwater'))::double precision
             / nullif(sum(available_container_days) filter (where environment = 'freshwater'), 0)
             as freshwater_utilization_pct,
-        100.0 * sum(occupied_container_days) filter (where environment = 'sea')
+        100.0 * (sum(occupied_container_days) filter (where environment = 'sea'))::double precision
             / nullif(sum(available_container_days) filter (where environment = 'sea'), 0)
             as sea_utilization_pct
     from {{ ref('utilization_monthly') }}
@@ -70,7 +72,7 @@ utilization as (
 records as (
     select
         year::int as year,
-        sum(row_count) as total_records,
+        sum(row_count)::bigint as total_records,
         jsonb_object_agg(table_name, row_count order by table_name) as records_per_table
     from {{ ref('records_by_table_year') }}
     group by year
@@ -84,8 +86,8 @@ select
     coalesce(h.gutted_tonnes, 0) as harvest_gutted_tonnes,
     coalesce(p.deaths, 0) as deaths,
     p.population_days / (make_date(y.year + 1, 1, 1) - make_date(y.year, 1, 1)) as avg_population,
-    100.0 * p.deaths / nullif(p.population_days / (make_date(y.year + 1, 1, 1) - make_date(y.year, 1, 1)), 0)
-        as mortality_pct,
+    100.0 * p.deaths::double precision
+        / nullif(p.population_days / (make_date(y.year + 1, 1, 1) - make_date(y.year, 1, 1)), 0) as mortality_pct,
     coalesce(f.batches_completed, 0) as batches_completed,
     f.avg_biological_fcr,
     f.avg_economic_fcr,

@@ -16,14 +16,14 @@ opening_totals as (
 ),
 
 stored_deaths as (
-    select batch_id, sum(deaths) as deaths
+    select batch_id, sum(deaths)::bigint as deaths
     from {{ ref('assignment_year_summary') }}
     group by batch_id
 ),
 
 alive_at_end as (
     -- fish alive after the last stored day in assignments still open at the end of the history
-    select s.batch_id, sum(s.last_population - s.last_day_deaths) as fish
+    select s.batch_id, sum(s.last_population - s.last_day_deaths)::bigint as fish
     from {{ ref('assignment_year_summary') }} as s
     inner join {{ ref('stg_batch_container_assignment') }} as a on a.assignment_id = s.assignment_id
     where a.departure_date is null and s.last_date = {{ history_end() }}

@@ -45,6 +45,20 @@ locations as (
     select * from {{ ref('int_container_location') }}
 ),
 
+deaths_per_day as (
+    select assignment_id, event_date, sum(death_count) as deaths
+    from {{ ref('stg_mortality_event') }}
+    where year between {{ var('min_year', 2015) }} and {{ var('max_year', 2024) }}
+    group by assignment_id, event_date
+),
+
+feed_per_day as (
+    select assignment_id, feeding_date, sum(amount_kg) as feed_kg
+    from {{ ref('stg_feeding_event') }}
+    where year between {{ var('min_year', 2015) }} and {{ var('max_year', 2024) }}
+    group by assignment_id, feeding_date
+),
+
 harvested_per_day as (
     select assignment_id, event_date, sum(unit_count) as harvested
     from {{ ref('stg_harvest_lot') }}
@@ -82,11 +96,19 @@ daily_state_checks as (
         count(*) filter (where
             d.previous_date = d.state_date - 1
             and d.population <> d.previous_population - d.previous_deaths - coalesce(h.harvested, 0)
-        ) as n_population_breaks
+        ) as n_population_breaks,
+        -- derived rows agree with the day they describe: death events sum to the day's deaths,
+        -- meals (UTC day) to the day's feed
+        count(*) filter (where d.deaths <> coalesce(m.deaths, 0)) as n_deaths_mismatch,
+        count(*) filter (where
+            abs(d.feed_kg - coalesce(f.feed_kg, 0)) > {{ var('feed_balance_tolerance_kg', 0.01) }}
+        ) as n_feed_mismatch
     from daily_state as d
     left join assignments as a on a.assignment_id = d.assignment_id
     left join harvested_per_day as h
         on h.assignment_id = d.assignment_id and h.event_date = d.previous_date
+    left join deaths_per_day as m on m.assignment_id = d.assignment_id and m.event_date = d.state_date
+    left join feed_per_day as f on f.assignment_id = d.assignment_id and f.feeding_date = d.state_date
     group by d.year
 ),
 
@@ -141,6 +163,7 @@ reading_checks as (
     left join {{ ref('stg_environmental_parameter') }} as p on p.parameter_id = r.parameter_id
     left join locations as l on l.container_id = r.container_id
     where r.year between {{ var('min_year', 2015) }} and {{ var('max_year', 2024) }}
+        and {{ reading_time_window('r.reading_time') }}
     group by r.year
 ),
 
@@ -150,10 +173,10 @@ feed_stock_checks as (
         year,
         count(*) as n_rows,
         count(*) filter (where
-            abs(opening_kg + purchased_kg - consumed_kg - closing_kg) > {{ var('feed_balance_tolerance_kg', 0.5) }}
+            abs(opening_kg + purchased_kg - consumed_kg - closing_kg) > {{ var('feed_balance_tolerance_kg', 0.01) }}
         ) as n_unbalanced,
         count(*) filter (where
-            least(opening_kg, purchased_kg, consumed_kg, closing_kg) < -{{ var('feed_balance_tolerance_kg', 0.5) }}
+            least(opening_kg, purchased_kg, consumed_kg, closing_kg) < -{{ var('feed_balance_tolerance_kg', 0.01) }}
         ) as n_negative_stock,
         count(*) filter (where stock_date > {{ history_end() }}) as n_future
     from {{ ref('stg_feed_stock') }}
@@ -166,7 +189,7 @@ feed_capacity_checks as (
     select
         s.year,
         count(*) as n_container_days,
-        count(*) filter (where s.closing_kg > fc.capacity_kg + {{ var('feed_balance_tolerance_kg', 0.5) }}) as n_over_capacity
+        count(*) filter (where s.closing_kg > fc.capacity_kg + {{ var('feed_balance_tolerance_kg', 0.01) }}) as n_over_capacity
     from (
         select year, feed_container_id, stock_date, sum(closing_kg) as closing_kg
         from {{ ref('stg_feed_stock') }}
@@ -185,7 +208,9 @@ checks as (
             ('daily_state_outside_window', c.n_rows, c.n_outside_window),
             ('negative_fish', c.n_rows, c.n_negative),
             ('future_dates', c.n_rows, c.n_future),
-            ('population_not_conserved_day_to_day', c.n_pairs, c.n_population_breaks)
+            ('population_not_conserved_day_to_day', c.n_pairs, c.n_population_breaks),
+            ('mortality_events_differ_from_daily_deaths', c.n_rows, c.n_deaths_mismatch),
+            ('feeding_events_differ_from_daily_feed', c.n_rows, c.n_feed_mismatch)
     ) as v (rule, examined, violations)
 
     union all

@@ -12,6 +12,7 @@ with readings as (
     select year, reading_date, container_id, parameter_id, value
     from {{ ref('stg_environmental_reading') }}
     where year between {{ var('min_year', 2015) }} and {{ var('max_year', 2024) }}
+        and {{ reading_time_window() }}
 ),
 
 parameters as (

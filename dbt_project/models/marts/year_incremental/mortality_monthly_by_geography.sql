@@ -31,7 +31,7 @@ per_day as (
         locations.environment,
         daily_state.state_date,
         sum(daily_state.population) as population,
-        sum(daily_state.deaths) as deaths
+        sum(daily_state.deaths)::bigint as deaths
     from daily_state
     inner join locations on locations.container_id = daily_state.container_id
     group by 1, 2, 3, 4, 5, 6, 7
@@ -45,8 +45,8 @@ select
     geography_name,
     environment,
     count(*) as stocked_days,
-    sum(deaths) as deaths,
-    avg(population) as avg_population,
-    100.0 * sum(deaths) / nullif(avg(population), 0) as mortality_pct
+    sum(deaths)::bigint as deaths,
+    avg(population::double precision) as avg_population,
+    100.0 * sum(deaths)::double precision / nullif(avg(population::double precision), 0) as mortality_pct
 from per_day
 group by year, month_start, geography_id, geography_code, geography_name, environment

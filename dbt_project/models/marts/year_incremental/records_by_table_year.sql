@@ -15,6 +15,7 @@
     ('harvest', 'harvest_event'), ('harvest', 'harvest_lot'),
     ('environmental', 'environmental_reading'), ('environmental', 'environmental_event'),
     ('inventory', 'feeding_event'), ('inventory', 'feed_purchase'), ('inventory', 'feed_stock'),
+    ('inventory', 'feed_lot'),
     ('health', 'vaccination'), ('health', 'lice_count'), ('health', 'treatment'),
     ('health', 'disease_outbreak'), ('health', 'journal_entry'), ('health', 'health_sampling_event'),
     ('health', 'individual_fish_observation'), ('health', 'fish_parameter_score'),

@@ -2,6 +2,7 @@
 -- sea area and geography, and how close did stocking come to the containers' biomass limits?
 --   utilization_pct = occupied container-days / available container-days (every container, every day)
 --   max_density_kg_m3 = highest biomass / volume of any container-day
+--   density_limit_kg_m3 = the highest container limit (max_biomass_kg / volume) in the group
 --   max_pct_of_biomass_limit = highest biomass / container max_biomass_kg of any container-day
 {{ config(
     materialized='incremental',
@@ -85,9 +86,10 @@ select
     environment,
     count(*) as containers,
     sum(days_in_month) as available_container_days,
-    sum(occupied_days) as occupied_container_days,
-    100.0 * sum(occupied_days) / nullif(sum(days_in_month), 0) as utilization_pct,
+    sum(occupied_days)::bigint as occupied_container_days,
+    100.0 * sum(occupied_days)::double precision / nullif(sum(days_in_month), 0) as utilization_pct,
     max(max_density_kg_m3) as max_density_kg_m3,
+    max(density_limit_kg_m3) as density_limit_kg_m3,
     max(max_pct_of_biomass_limit) as max_pct_of_biomass_limit
 from container_grid
 where {{ id_column }} is not null
