@@ -1,16 +1,17 @@
 """The one Definitions object: static assets, yearly assets, dbt models, the report."""
 import dagster as dg
 
-from .defs import environment, production, static
-from .defs.partitions import YEARS
+from .defs import environment, health, production, report, static
+from .defs.dbt.assets import dbt_cross_year, dbt_resource, dbt_staging, dbt_year_incremental
 from .defs.resources import Warehouse
 
-YEARLY_ASSETS = [production.batches, production.mortality_events, production.harvest,
-                 environment.environmental_readings]
+YEARLY_ASSETS = [production.batches, production.mortality_events, health.health, production.harvest,
+                 environment.environmental_readings, health.growth_samples]
+DBT_ASSETS = [dbt_staging, dbt_year_incremental, dbt_cross_year]
 
 defs = dg.Definitions(
-    assets=[static.static_assets, *YEARLY_ASSETS],
-    resources={"warehouse": Warehouse()},
-    jobs=[dg.define_asset_job("yearly_assets", selection=dg.AssetSelection.assets(*YEARLY_ASSETS),
-                              partitions_def=YEARS)],
+    assets=[static.static_assets, *YEARLY_ASSETS, *DBT_ASSETS, report.report],
+    resources={"warehouse": Warehouse(), "dbt": dbt_resource()},
+    jobs=[dg.define_asset_job("yearly_assets", selection=dg.AssetSelection.assets(*YEARLY_ASSETS)),
+          dg.define_asset_job("analytics", selection=dg.AssetSelection.assets(*DBT_ASSETS, report.report))],
 )

@@ -64,7 +64,7 @@ class Biology(Strict):
     gutted_ratio: tuple[float, float] = (0.83, 0.85)
     stage_survival: dict[str, float] = {"egg_alevin": 0.84, "fry": 0.72, "parr": 0.93,
                                         "smolt": 0.96, "post_smolt": 0.97}
-    sea_monthly_mortality_pct: dict[str, float] = {"FO": 0.55, "SC": 1.0}
+    sea_monthly_mortality_pct: dict[str, float] = {"FO": 0.5, "SC": 0.8}
     transfer_loss: tuple[float, float] = (0.01, 0.02)
     pen_max_fish: int = Field(200_000, gt=0)
     sea_density_limits: tuple[float, float, float, float] = (10.0, 15.0, 20.0, 25.0)

@@ -13,6 +13,10 @@ import time
 from ..scenario import load_scenario, parse_years
 
 
+# the CLI prints its own progress and one-line errors; Dagster's event log (UI) keeps the detail
+QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+
+
 def _instance():
     import dagster as dg
 
@@ -46,7 +50,7 @@ def _materialize(assets, partition_key=None, label=""):
 
     t0 = time.perf_counter()
     result = dg.materialize(assets, instance=_instance(), partition_key=partition_key,
-                            resources={"warehouse": defs.resources["warehouse"]}, raise_on_error=False,
+                            resources={"warehouse": defs.resources["warehouse"]}, raise_on_error=False, run_config=QUIET,
                             tags={"aquamind/source": "cli"})
     dt = time.perf_counter() - t0
     rows = sum(int(m.metadata["dagster/row_count"].value) for m in

@@ -138,8 +138,8 @@ CROSS_YEAR = [
     orphans(E, "feeding event"),
     _rule("feed_purchases_land_all_years", "every delivery, whichever year ordered it, is in the stock's "
           "purchased_kg of its day, and nothing is purchased that was not ordered (years with stock rows)",
-          _landed(STORED_YEAR.format("year"),
-                  f"delivery_date >= DATE '2015-01-01' AND {STORED_YEAR.format('extract(year FROM delivery_date)::int')}"),
+          _landed(STORED_YEAR.format("year"), "delivery_date >= DATE '2015-01-01' AND "
+                  + STORED_YEAR.format("extract(year FROM delivery_date)::int")),
           "abs(coalesce(s.purchased_kg, 0) - coalesce(p.kg, 0)) > 0.001",
           "feed_container_id, feed_id, stock_date, s.purchased_kg, p.kg", min_examined=0),
     _rule("feed_stock_chain_across_years", "each store's closing stock on 31 December is its opening stock "

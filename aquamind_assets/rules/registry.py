@@ -1,10 +1,10 @@
 """Which rules belong to which asset: loads run theirs per year, `aquamind validate` runs them all."""
 from __future__ import annotations
 
-from . import batches, environment, harvest, infrastructure, mortality
+from . import batches, environment, growth, harvest, health, infrastructure, mortality
 
 BY_ASSET = {"batches": batches, "mortality_events": mortality, "harvest": harvest,
-            "environmental_readings": environment}
+            "environmental_readings": environment, "health": health, "growth_samples": growth}
 
 
 def register(asset: str, module) -> None:

@@ -90,8 +90,8 @@ def build_climate(seed: int, area_geo: np.ndarray, area_lat: np.ndarray, station
     rng = stream(seed, "climate")
     na, ns = len(area_geo), len(station_geo)
     p = np.array([SEA[g] for g in area_geo]).reshape(na, 5)
-    site_offset = rng.normal(0.0, 0.35, na)
-    year_anom = rng.normal(0.0, 0.45, (2, len(np.unique(YEAR))))[area_geo][:, YEAR - YEAR[0]]
+    site_offset = rng.normal(0.0, 0.2, na)
+    year_anom = rng.normal(0.0, 0.22, (2, len(np.unique(YEAR))))[area_geo][:, YEAR - YEAR[0]]
     temp = seasonal(p[:, 0] + site_offset, p[:, 1], p[:, 2]) + year_anom + ar1(rng, (na, N_DAYS), 0.93, 0.35)
     sal = p[:, 3][:, None] + ar1(rng, (na, N_DAYS), 0.8, 1.0) * p[:, 4][:, None]
     o2 = 92.0 - 1.2 * (temp - p[:, 0][:, None]) + ar1(rng, (na, N_DAYS), 0.85, 2.0)

@@ -134,21 +134,22 @@ def simulate_feed_inventory(plan) -> FeedBook:
     infra, seed = plan.infra, int(plan.stats["seed"])
     store = container_feed_store(infra)
     rows, key, units = daily_demand(plan, store)
-    keys, pair = np.unique(key, return_inverse=True)
+    present = np.bincount(key) > 0  # keys are small: a dense lookup beats sorting 20 M of them
+    keys, pair = np.flatnonzero(present), (np.cumsum(present) - 1)[key]
     P = len(keys)
     pair_fc, pair_feed = (keys // 16).astype(np.int32), (keys % 16).astype(np.int16)
     day = plan.daily["day"][rows]
     demand = np.bincount(pair * N_DAYS + day, weights=units, minlength=P * N_DAYS).astype(np.int64).reshape(P, N_DAYS)
-    deliveries = _replenish(infra, pair_fc, demand)
-    book = _fifo(seed, pair_fc, pair_feed, demand, deliveries)
-    book.container_fc = store
-    book.stats.update(fed_rows=len(rows), pairs=P)
+    deliveries, capped = _replenish(infra, pair_fc, demand)
+    book = _fifo(seed, store, pair_fc, pair_feed, demand, deliveries)
+    book.stats.update(fed_rows=len(rows), pairs=P, deliveries_cut_to_fit=capped)
     plan._feed_book = book
     return book
 
 
-def _replenish(infra, pair_fc: np.ndarray, demand: np.ndarray) -> np.ndarray:
-    """Delivered UNITs per pair and day, a forward pass over days vectorised over pairs."""
+def _replenish(infra, pair_fc: np.ndarray, demand: np.ndarray) -> tuple[np.ndarray, int]:
+    """Delivered UNITs per pair and day (and how many deliveries were cut to fit the store): a
+    forward pass over days, vectorised over pairs."""
     fct = infra.tables["feed_container"]
     kind = np.asarray(fct["container_type"])[pair_fc - 1]
     cap = np.rint(np.asarray(fct["capacity_kg"], np.float64)[pair_fc - 1] * UNIT).astype(np.int64)
@@ -165,7 +166,7 @@ def _replenish(infra, pair_fc: np.ndarray, demand: np.ndarray) -> np.ndarray:
     stock = np.zeros(P, np.int64)
     out = np.zeros((P, N), np.int64)
     rows = np.arange(P)
-    shortfall = 0
+    shortfall = capped = 0
     for t in range(int(np.argmax(demand.any(axis=0))), N):
         trig = stock < cum[:, t + 1 + SAFETY_DAYS] - cum[:, t]
         if trig.any():
@@ -184,16 +185,17 @@ def _replenish(infra, pair_fc: np.ndarray, demand: np.ndarray) -> np.ndarray:
                 extra = kg - must
                 tot_extra = np.maximum(np.bincount(grp, extra, len(fcs)).astype(np.int64), 1)
                 cut = must + (extra * spare[grp]) // tot_extra[grp]
+                capped += int((over[grp] & (cut < kg)).sum())
                 kg = np.where(over[grp], cut, kg)
                 shortfall += int(np.maximum(tot_must - room, 0).sum())
             out[:, t] = kg * UNIT
         stock = stock + out[:, t] - demand[:, t]
     if shortfall or (stock < 0).any():
         raise RuntimeError(f"feed stores too small for the plan: {shortfall} kg could not be delivered")
-    return out
+    return out, capped
 
 
-def _fifo(seed: int, pair_fc, pair_feed, demand: np.ndarray, delivered: np.ndarray) -> FeedBook:
+def _fifo(seed: int, store, pair_fc, pair_feed, demand: np.ndarray, delivered: np.ndarray) -> FeedBook:
     """Purchases from deliveries, then FIFO: each day's use costed from the oldest lots first."""
     pr, dd = np.nonzero(delivered)
     supplier = FEED_SUPPLIER[pair_feed[pr]]
@@ -225,4 +227,4 @@ def _fifo(seed: int, pair_fc, pair_feed, demand: np.ndarray, delivered: np.ndarr
              "purchased": delivered[sp, sd][o], "consumed": demand[sp, sd][o], "cost": cost[o]}
     stats = {"purchases": len(ids), "purchased_kg": float(q.sum()) / UNIT,
              "consumed_kg": float(demand.sum()) / UNIT}
-    return FeedBook(np.zeros(0, np.int32), pair_fc, pair_feed, purchase, stock, stats)
+    return FeedBook(store, pair_fc, pair_feed, purchase, stock, stats)

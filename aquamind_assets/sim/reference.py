@@ -50,7 +50,7 @@ TREATMENTS = (
     (1, "FRESHWATER_BATH", "Freshwater bath", "lice", 1, 0, True),
     (2, "THERMAL", "Thermal delousing", "lice", 1, 0, True),
     (3, "MECHANICAL", "Mechanical delousing", "lice", 1, 0, True),
-    (4, "H2O2", "Hydrogen peroxide bath", "lice", 1, 3, False),
+    (4, "H2O2", "Hydrogen peroxide bath", "lice", 1, 3, True),  # Faroes: before 2016, then rarely
     (5, "AZAMETHIPHOS", "Azamethiphos bath", "lice", 1, 5, False),
     (6, "DELTAMETHRIN", "Deltamethrin bath", "lice", 1, 7, False),
     (7, "EMAMECTIN", "Emamectin benzoate in feed", "lice", 7, 21, False),

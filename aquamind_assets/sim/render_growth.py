@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from . import biology as bio
-from .calendar import EPOCH_OFFSET, N_DAYS, year_days
+from .calendar import N_DAYS, year_days
+from .render_batches import _date
 from .rng import stream
 
 FW_PERIOD, SEA_PERIOD = 7, 14
@@ -65,10 +66,6 @@ def schedule(plan, year: int, stages, period: int, salt: int, jitter: int = 1, l
     return ai[order], day[order], row[order].astype(np.int64)
 
 
-def _date(day) -> np.ndarray:
-    return (np.asarray(day, dtype=np.int64) + EPOCH_OFFSET).astype(np.int32)
-
-
 def fulton_k(weight_g: np.ndarray, length_cm: np.ndarray) -> np.ndarray:
     return 100.0 * np.asarray(weight_g, np.float64) / np.asarray(length_cm, np.float64) ** 3
 
@@ -104,7 +101,7 @@ def render_growth(plan, year: int) -> dict[str, dict[str, np.ndarray]]:
         "condition_factor": fulton_k(avg_w, avg_l).astype(np.float32)[keep]}}
 
 
-def _outbreak_at(plan, batch: np.ndarray, day: np.ndarray) -> np.ndarray:
+def outbreak_at(plan, batch: np.ndarray, day: np.ndarray) -> np.ndarray:
     """Disease code active for each (batch, day), '' when healthy."""
     ob, out = plan.outbreak, np.full(len(batch), "", dtype=object)
     for b, code, s, e in zip(ob["batch"], ob["disease"], ob["start"], ob["end"]):
@@ -126,7 +123,7 @@ def render_sampling(plan, year: int):
     k_ev = np.interp(np.log10(mean_w), [2, 3, 4], [1.12, 1.2, 1.22]) + rng.normal(0, 0.04, n_ev)
     k = np.clip(k_ev[ev] + rng.normal(0, 0.05, len(ev)), 1.03, 1.37)
     length = np.round(bio.length_cm(w, k), 1).astype(np.float32)
-    disease = _outbreak_at(plan, a["batch"][ai], day)
+    disease = outbreak_at(plan, a["batch"][ai], day)
     probs = np.broadcast_to(BASE_P, (len(ev), N_PARAMS, 4)).copy()
     for code, params in AFFECTS.items():
         sick = disease[ev] == code

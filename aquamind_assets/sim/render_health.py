@@ -14,7 +14,7 @@ from . import biology as bio
 from .calendar import DOY, FIRST_STORED_DAY, MONTH, N_DAYS, year_days
 from .reference import DISEASES, DURATION, SAMPLE_TYPES, TREATMENTS, VACCINES, WITHHOLDING
 from .render_batches import _date, _nullable_date
-from .render_growth import _outbreak_at, mix, render_sampling, schedule
+from .render_growth import outbreak_at, mix, render_sampling, schedule
 from .rng import stream
 
 TREAT_CODE = {t[0]: t[1] for t in TREATMENTS}
@@ -182,7 +182,7 @@ def render_lab(plan, year: int):
             rows += [(ass, day, kind, str(ob["disease"][i]), i) for kind in WORKUP[str(ob["disease"][i])]]
     ai, day, row = schedule(plan, year, (bio.SMOLT, bio.POST_SMOLT, bio.ADULT), 91, salt=17, jitter=5, lead=20)
     kind = np.where(a["stage"][ai] == bio.ADULT, np.where(mix(29, row) < 0.3, "fecal", "blood"), "water")
-    sick = _outbreak_at(plan, a["batch"][ai], day)
+    sick = outbreak_at(plan, a["batch"][ai], day)
     rows += [(int(x) + 1, int(y), str(k), str(c), -1) for x, y, k, c in zip(ai, day, kind, sick)]
     out, work = {}, {}
     for ass, dy, kind, code, i in rows:

@@ -1,0 +1,31 @@
+"""The report asset: renders reports/report.html from the marts, linked from its metadata."""
+import os
+from pathlib import Path
+
+import dagster as dg
+
+from .. import settings
+from ..report.queries import CHARTS
+from ..report.render import write_report
+from .resources import Warehouse
+
+MARTS = ("summary_by_year", "data_quality", "stat_validation", "fcr_by_batch", "batch_lifecycle",
+         "mortality_monthly_by_geography", "harvest_yearly_by_geography", "utilization_monthly")
+
+
+def report_dir() -> Path:
+    return Path(os.environ.get("AQUAMIND_REPORT_DIR") or settings.repo_root() / "reports")
+
+
+@dg.asset(deps=[dg.AssetKey(m) for m in MARTS], group_name="reports", kinds={"html"},
+          description="Self-contained HTML report: six charts with their data embedded, summary, data quality "
+                      "and statistical validation tables, all read from the dbt marts.")
+def report(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+    scenario = warehouse.scenario()
+    with warehouse.connect() as conn:
+        path = write_report(conn, report_dir(), meta=f"scale {scenario.scale}, seed {scenario.seed}, "
+                                                     f"scenario {scenario.data_hash()};")
+    context.log.info(f"report written to {path}")
+    return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(path)),
+                                          "url": dg.MetadataValue.url(path.resolve().as_uri()),
+                                          "charts": len(CHARTS), "bytes": path.stat().st_size})
