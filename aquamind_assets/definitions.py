@@ -1,12 +1,12 @@
 """The one Definitions object: static assets, yearly assets, dbt models, the report."""
 import dagster as dg
 
-from .defs import environment, health, production, report, static
+from .defs import environment, feeding, health, production, report, static
 from .defs.dbt.assets import dbt_cross_year, dbt_resource, dbt_staging, dbt_year_incremental
 from .defs.resources import Warehouse
 
 YEARLY_ASSETS = [production.batches, production.mortality_events, health.health, production.harvest,
-                 environment.environmental_readings, health.growth_samples]
+                 environment.environmental_readings, feeding.feeding, health.growth_samples]
 DBT_ASSETS = [dbt_staging, dbt_year_incremental, dbt_cross_year]
 
 defs = dg.Definitions(

@@ -1,10 +1,11 @@
 """Which rules belong to which asset: loads run theirs per year, `aquamind validate` runs them all."""
 from __future__ import annotations
 
-from . import batches, environment, growth, harvest, health, infrastructure, mortality
+from . import batches, environment, feeding, growth, harvest, health, infrastructure, mortality
 
 BY_ASSET = {"batches": batches, "mortality_events": mortality, "harvest": harvest,
-            "environmental_readings": environment, "health": health, "growth_samples": growth}
+            "environmental_readings": environment, "health": health, "growth_samples": growth,
+            "feeding": feeding}
 
 
 def register(asset: str, module) -> None:

@@ -123,6 +123,8 @@ def daily_demand(plan, book_fc: np.ndarray):
     units = np.rint(d["feed"].astype(np.float64) * UNIT).astype(np.int64)
     rows = np.flatnonzero(units > 0)
     fc = book_fc[a["container"][d["assignment"][rows] - 1] - 1].astype(np.int64)
+    if len(fc) and fc.min() <= 0:
+        raise ValueError("a fed unit has no feed store (hall silo or site barge)")
     return rows, fc * 16 + feed_of_weight(d["weight"][rows]), units[rows]
 
 
