@@ -112,36 +112,54 @@ def build_plan(scenario: Scenario):
             if len(free) == 0 or total == 0:
                 prev = None
                 break
-            units = free[: min(len(free), int(np.ceil(need * 1.1)))]
-            n0 = split_even(total, len(units))
             extra = None
             if stage == bio.FRY and ipn:
                 extra = np.zeros(MAX_STAGE_DAYS + 130)
                 extra[10:40] = 0.004
-            temps = unit_temps(units, start, MAX_STAGE_DAYS + 130)
-            srng = stream(scenario.seed, "stage", bidx, stage)
-            run = run_stage(srng, stage, start, n0, w, temps, b.tgc_freshwater.get(bio.STAGES[stage], 0.0),
-                            end_w, rates[stage], extra_rate=extra)
-            vacc = None
-            if stage == bio.PARR:
-                crossed = np.flatnonzero(run.weight.mean(axis=0) >= 30.0)
+            tgc = b.tgc_freshwater.get(bio.STAGES[stage], 0.0)
+
+            def simulate(units, min_end=None):
+                """The stage on these units; parr get a vaccination dip at 30 g (second pass)."""
+                n0 = split_even(total, len(units))
+                temps = unit_temps(units, start, MAX_STAGE_DAYS + 130)
+                key = stream(scenario.seed, "stage", bidx, stage)
+                run = run_stage(key, stage, start, n0, w, temps, tgc, end_w, rates[stage], extra_rate=extra,
+                                min_end=min_end)
+                vacc = None
+                crossed = np.flatnonzero(run.weight.mean(axis=0) >= 30.0) if stage == bio.PARR else []
                 if len(crossed):
                     vacc = int(crossed[0])
                     factor = np.ones(temps.shape[1])
                     factor[vacc:vacc + 7] = 0.6
-                    extra = np.zeros(temps.shape[1])
-                    extra[vacc] = 0.003
-                    run = run_stage(stream(scenario.seed, "stage", bidx, stage), stage, start, n0, w, temps,
-                                    b.tgc_freshwater["parr"], end_w, rates[stage], extra_rate=extra, factor=factor)
+                    dip = np.zeros(temps.shape[1])
+                    dip[vacc] = 0.003
+                    run = run_stage(stream(scenario.seed, "stage", bidx, stage), stage, start, n0, w, temps, tgc,
+                                    end_w, rates[stage], extra_rate=dip, factor=factor, min_end=min_end)
+                return temps, run, vacc
+
+            def fitted(units, min_end=None):
+                """Add units (free from `start`, hence free until the end) until no unit is overloaded."""
+                for _ in range(4):
+                    temps, run, vacc = simulate(units, min_end)
+                    load = max(float((run.pop * run.weight / 1000.0).max(axis=1).max() / spec[1][units].min()),
+                               float(run.pop.max() / spec[0][units].min()))
+                    if load <= 1.0:
+                        break
+                    more = int(np.ceil(len(units) * load * 1.03))
+                    if more > len(free):
+                        builder.stats["overloaded_stages"] += 1
+                        break
+                    units = free[:more]
+                return units, temps, run, vacc
+
+            units, temps, run, vacc = fitted(free[: min(len(free), int(np.ceil(need * 1.1)))])
             if stage == last_fw:  # wait for a free sea site if none is ready at the natural end
                 pens_cap = {s: len(p) * int(infra.container_max_count[p[0]]) for s, p in pens_by_site.items()}
                 sites = np.array([s for s in pens_by_site if infra.area_geo[s - 1] == geo])
                 found = book.free_site(geo, sites, np.array([pens_cap[s] for s in sites]),
                                        int(run.exit_pop.sum()), run.end)
                 if found and found[1] > run.end:
-                    run = run_stage(stream(scenario.seed, "stage", bidx, stage), stage, start, n0, w, temps,
-                                    b.tgc_freshwater.get(bio.STAGES[stage], 0.0), end_w, rates[stage],
-                                    min_end=found[1])
+                    units, temps, run, vacc = fitted(units, min_end=found[1])
                 site = found
             book.book(units, run.end, cleaning_days(stage, b.cleaning_days))
             cur = builder.add_stage(bid, stage, units, run, temps, prev, rng)
