@@ -139,6 +139,7 @@ def build_plan(scenario: Scenario):
 
             def fitted(units, min_end=None):
                 """Add units (free from `start`, hence free until the end) until no unit is overloaded."""
+                nonlocal total
                 for _ in range(4):
                     temps, run, vacc = simulate(units, min_end)
                     load = max(float((run.pop * run.weight / 1000.0).max(axis=1).max() / spec[1][units].min()),
@@ -146,9 +147,15 @@ def build_plan(scenario: Scenario):
                     if load <= 1.0:
                         break
                     more = int(np.ceil(len(units) * load * 1.03))
-                    if more > len(free):
-                        builder.stats["overloaded_stages"] += 1
-                        break
+                    if more > len(free):  # no more room: cull the surplus at the transfer in, counted
+                        surplus = total - int(total / load * 0.97)
+                        if prev is None or surplus <= 0:
+                            builder.stats["overloaded_stages"] += 1
+                            break
+                        builder.cull(prev, surplus)
+                        builder.stats["culled_fish"] += surplus
+                        total -= surplus
+                        more = len(units)
                     units = free[:more]
                 return units, temps, run, vacc
 

@@ -138,6 +138,18 @@ class PlanBuilder:
         self.stats["transfer_losses"] += float(loss.sum())
         return survivors
 
+    def cull(self, prev: Chunk, n: int) -> np.ndarray:
+        """Remove n fish from the sources' survivors in proportion (booked as handling deaths)."""
+        i, last = np.arange(len(prev.ids)), prev.lengths - 1
+        alive = self.exit_pop[int(prev.ids[0])]
+        take = split_even(n, len(alive)) if alive.sum() == 0 else np.floor(alive * n / alive.sum()).astype(np.int64)
+        take[np.argsort(-alive, kind="stable")[: n - int(take.sum())]] += 1
+        take = np.minimum(take, alive)
+        prev.event[i, last] += take.astype(prev.event.dtype)
+        prev.ecause[i, last] = CAUSE_ID["HANDLING"] - 1
+        self.exit_pop[int(prev.ids[0])] = alive - take
+        return alive - take
+
     def pooled_weight(self, prev: Chunk) -> float:
         s = self.exit_pop[int(prev.ids[0])]
         return float(np.average(prev.exit_w, weights=np.maximum(s, 1)))

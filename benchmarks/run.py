@@ -1,0 +1,164 @@
+"""The platform against the machine's own limit, in one run.
+
+1. the raw binary-COPY rate into a scratch table of the readings layout (the limit);
+2. `aquamind generate` (the same code path, in a subprocess) for each scale asked, into a fresh
+   database per scale, sampling the summed RSS of the whole aquamind process tree;
+3. per asset and year: rows, seconds, rows/s (from the Dagster materialization metadata); totals; the
+   readings rate as a ratio to the raw rate; peak RSS; warehouse size; phase shares; dbt time.
+Prints it and writes JSON under benchmarks/results/.
+
+    .venv/bin/python benchmarks/run.py [--scales tiny,small,full] [--years 2015-2024] [--raw-rows 10000000]
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+import psycopg
+from psycopg import sql
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from copy_rate import make_data, raw_copy  # noqa: E402
+
+from aquamind_assets import settings  # noqa: E402
+
+RESULTS = ROOT / "benchmarks" / "results"
+
+
+class TreeRss(threading.Thread):
+    """Peak of the summed RSS of a process and all its descendants (PostgreSQL is not among them)."""
+
+    def __init__(self, pid: int):
+        super().__init__(daemon=True)
+        self.pid, self.peak, self.stop = pid, 0, threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            try:
+                root = psutil.Process(self.pid)
+                total = sum(p.memory_info().rss for p in [root, *root.children(recursive=True)])
+                self.peak = max(self.peak, total)
+            except psutil.Error:
+                pass
+            time.sleep(0.2)
+
+
+def _admin_url() -> str:
+    return os.environ.get("AQUAMIND_BENCH_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def _recreate(name: str) -> None:
+    with psycopg.connect(_admin_url(), autocommit=True) as c:
+        for n in (name, f"{name}_dagster"):
+            c.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(n)))
+            c.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(n)))
+
+
+def _url(name: str) -> str:
+    base = _admin_url().rsplit("/", 1)[0]
+    return f"{base}/{name}"
+
+
+def materializations(dagster_home: Path) -> list[dict]:
+    """Per asset and partition: the metadata of its latest materialization in that instance."""
+    os.environ["DAGSTER_HOME"] = str(dagster_home)
+    import dagster as dg
+
+    inst = dg.DagsterInstance.get()
+    out = []
+    for key in inst.get_asset_keys():
+        for rec in inst.fetch_materializations(key, limit=1000).records:
+            m = rec.asset_materialization
+            md = {k: v.value for k, v in m.metadata.items() if isinstance(v.value, (int, float, str))}
+            out.append({"asset": key.to_user_string(), "partition": m.partition, **md})
+    return out
+
+
+def run_scale(scale: str, years: str) -> dict:
+    name = f"aquamind_bench_{scale}"
+    _recreate(name)
+    home = Path(tempfile.mkdtemp(prefix=f"aquamind-bench-{scale}-"))
+    shutil.copy(ROOT / "dagster_home" / "dagster.yaml", home / "dagster.yaml")
+    env = dict(os.environ, AQUAMIND_DATABASE_URL=_url(name), DAGSTER_HOME=str(home),
+               AQUAMIND_REPORT_DIR=str(home / "report"))
+    env.update(settings.export_env(settings.resolve(start_embedded=False, env=env), env=env))
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([str(ROOT / ".venv" / "bin" / "aquamind"), "generate", "--scale", scale, "--years", years],
+                            env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    rss = TreeRss(proc.pid)
+    rss.start()
+    log = []
+    for line in proc.stdout:
+        print(f"  [{scale}] {line.rstrip()}", flush=True)
+        log.append(line.rstrip())
+    proc.wait()
+    wall = time.perf_counter() - t0
+    rss.stop.set()
+    with psycopg.connect(_url(name), autocommit=True) as c:
+        size = c.execute("SELECT pg_database_size(current_database())").fetchone()[0]
+        readings = c.execute("SELECT count(*) FROM environmental.environmental_reading").fetchone()[0]
+    mats = materializations(home)
+    phase = {}
+    for m in mats:
+        phase[m["asset"]] = phase.get(m["asset"], 0.0) + float(m.get("duration_s", 0.0) or 0.0)
+    return {"scale": scale, "years": years, "exit_code": proc.returncode, "wall_s": round(wall, 1),
+            "peak_tree_rss_mib": round(rss.peak / 2**20, 1), "warehouse_bytes": size, "readings_rows": readings,
+            "asset_seconds": {k: round(v, 1) for k, v in sorted(phase.items())},
+            "phase_share": {k: round(v / wall, 3) for k, v in sorted(phase.items())},
+            "materializations": mats, "log_tail": log[-40:]}
+
+
+def machine() -> dict:
+    with psycopg.connect(_admin_url()) as c:
+        version = c.execute("SHOW server_version").fetchone()[0]
+    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    return {"cores": os.cpu_count(), "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
+            "python": platform.python_version(), "postgres": version, "git_commit": commit,
+            "platform": platform.platform()}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--scales", default="tiny,small,full")
+    ap.add_argument("--years", default="2015-2024")
+    ap.add_argument("--raw-rows", type=int, default=10_000_000)
+    args = ap.parse_args(argv)
+    raw_db = "aquamind_bench_raw"
+    _recreate(raw_db)
+    raw = raw_copy(_url(raw_db), make_data(args.raw_rows))
+    print(f"raw binary COPY: {raw['rows_per_s'] / 1e6:.2f} M rows/s", flush=True)
+    result = {"when": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "machine": machine(),
+              "raw_copy": raw, "scales": []}
+    for scale in args.scales.split(","):
+        r = run_scale(scale, args.years)
+        rd = [m for m in r["materializations"] if m["asset"] == "environmental_readings"]
+        rows = sum(int(m.get("dagster/row_count", 0)) for m in rd)
+        secs = sum(float(m.get("duration_s", 0)) for m in rd)
+        r["readings_rows_per_s"] = round(rows / secs) if secs else None
+        r["readings_ratio_to_raw"] = round(rows / secs / raw["rows_per_s"], 3) if secs else None
+        result["scales"].append(r)
+        print(f"{scale}: wall {r['wall_s']} s, readings {r['readings_rows']:,} at {r['readings_rows_per_s']} rows/s "
+              f"({r['readings_ratio_to_raw']} of raw), peak RSS {r['peak_tree_rss_mib']} MiB, "
+              f"warehouse {r['warehouse_bytes'] / 2**30:.2f} GiB; asset seconds {r['asset_seconds']}", flush=True)
+    RESULTS.mkdir(exist_ok=True)
+    out = RESULTS / f"run_{dt.datetime.now().strftime('%Y%m%dT%H%M%S')}.json"
+    out.write_text(json.dumps(result, indent=1, default=str))
+    print(f"results: {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
