@@ -110,6 +110,7 @@ def run_scale(scale: str, years: str) -> dict:
     with psycopg.connect(_url(name), autocommit=True) as c:
         size = c.execute("SELECT pg_database_size(current_database())").fetchone()[0]
         readings = c.execute("SELECT count(*) FROM environmental.environmental_reading").fetchone()[0]
+    os.environ.update(env)  # the instance's dagster.yaml reads DAGSTER_PG_*
     mats = materializations(home)
     phase = {}
     for m in mats:

@@ -1,37 +1,63 @@
-"""Rules for `environmental_readings`: in the window, the sensor's own container, plausible values,
-salinity only at sea. One scan of the year's readings per rule."""
+"""Rules for `environmental_readings`: owning year, inside the assignment window, the sensor's own
+container and parameter, salinity only at sea, plausible values.
+
+The readings are the largest table, so all their rules read one set of counters computed in a
+single scan of the year (prepare_sql) instead of one scan each.
+"""
 from __future__ import annotations
 
 from ..warehouse.checks import Check
-from .common import in_window, orphans, owning_year
+from .common import orphans, owning_year
 
 R = "environmental.environmental_reading"
+COUNTERS = f"""DROP TABLE IF EXISTS pg_temp.reading_rule_counts;
+CREATE TEMP TABLE reading_rule_counts AS
+SELECT count(*) AS n,
+       count(*) FILTER (WHERE r.reading_time >= make_timestamptz(%(year)s + 1, 1, 1, 0, 0, 0, 'UTC')
+                         OR (%(year)s > 2015 AND r.reading_time < make_timestamptz(%(year)s, 1, 1, 0, 0, 0, 'UTC'))
+                       ) AS bad_year,
+       count(a.id) AS n_window,
+       count(*) FILTER (WHERE (r.reading_time AT TIME ZONE 'UTC')::date < a.assignment_date
+                         OR (r.reading_time AT TIME ZONE 'UTC')::date >= a.departure_date) AS bad_window,
+       count(*) FILTER (WHERE s.container_id IS DISTINCT FROM r.container_id
+                         OR s.parameter_id IS DISTINCT FROM r.parameter_id OR (p.sea_only AND NOT c.is_sea)) AS bad_sensor,
+       count(*) FILTER (WHERE r.value < p.min_value OR r.value > p.max_value
+                         OR (p.code = 'temperature' AND r.value > 18 AND c.is_sea)) AS bad_value
+FROM {R} r
+LEFT JOIN batch.batch_container_assignment a ON a.id = r.assignment_id
+LEFT JOIN infrastructure.sensor s ON s.id = r.sensor_id
+JOIN infrastructure.container c ON c.id = r.container_id
+JOIN environmental.environmental_parameter p ON p.id = r.parameter_id
+WHERE r.year = %(year)s"""
+
+
+def _counted(name: str, description: str, examined: str, violations: str, sample_where: str,
+             min_examined: int = 1) -> Check:
+    return Check(name, description, f"SELECT {examined}, {violations} FROM reading_rule_counts",
+                 f"""SELECT r.reading_time, r.sensor_id, r.container_id, r.assignment_id, r.parameter_id, r.value
+                     FROM {R} r LEFT JOIN batch.batch_container_assignment a ON a.id = r.assignment_id
+                     LEFT JOIN infrastructure.sensor s ON s.id = r.sensor_id
+                     JOIN infrastructure.container c ON c.id = r.container_id
+                     JOIN environmental.environmental_parameter p ON p.id = r.parameter_id
+                     WHERE r.year = %(year)s AND ({sample_where}) LIMIT 5""",
+                 min_examined=min_examined, prepare_sql=COUNTERS)
+
+
 RULES = [
-    owning_year(R, "reading_time", ts=True),
+    _counted("environmental_reading_owning_year", "the owning year is the reading's year; no date after 2024-12-31",
+             "n", "bad_year", """r.reading_time >= make_timestamptz(%(year)s + 1, 1, 1, 0, 0, 0, 'UTC')
+                 OR (%(year)s > 2015 AND r.reading_time < make_timestamptz(%(year)s, 1, 1, 0, 0, 0, 'UTC'))"""),
     owning_year("environmental.environmental_event", "start_date"),
-    in_window(R, "reading_time", "reading", ts=True),
-    Check("reading_sensor_matches", "a reading comes from a sensor of its own container and parameter, "
-          "and salinity is read only in sea containers (REFERENCE 7, 10)",
-          f"""SELECT count(*), count(*) FILTER (WHERE s.container_id <> r.container_id
-                 OR s.parameter_id <> r.parameter_id OR (p.sea_only AND NOT c.is_sea))
-              FROM {R} r JOIN infrastructure.sensor s ON s.id = r.sensor_id
-              JOIN infrastructure.container c ON c.id = r.container_id
-              JOIN environmental.environmental_parameter p ON p.id = r.parameter_id WHERE r.year = %(year)s""",
-          f"""SELECT r.sensor_id, r.container_id, s.container_id AS sensor_container, p.code FROM {R} r
-              JOIN infrastructure.sensor s ON s.id = r.sensor_id JOIN infrastructure.container c ON c.id = r.container_id
-              JOIN environmental.environmental_parameter p ON p.id = r.parameter_id WHERE r.year = %(year)s
-              AND (s.container_id <> r.container_id OR s.parameter_id <> r.parameter_id OR (p.sea_only AND NOT c.is_sea))
-              LIMIT 5"""),
-    Check("reading_in_range", "every value lies within its parameter's physical range; sea temperature "
-          "never above 18 C (REFERENCE 7)",
-          f"""SELECT count(*), count(*) FILTER (WHERE r.value < p.min_value OR r.value > p.max_value
-                 OR (p.code = 'temperature' AND r.value > 18 AND c.is_sea))
-              FROM {R} r JOIN environmental.environmental_parameter p ON p.id = r.parameter_id
-              JOIN infrastructure.container c ON c.id = r.container_id WHERE r.year = %(year)s""",
-          f"""SELECT r.reading_time, r.sensor_id, p.code, r.value FROM {R} r
-              JOIN environmental.environmental_parameter p ON p.id = r.parameter_id
-              JOIN infrastructure.container c ON c.id = r.container_id WHERE r.year = %(year)s
-              AND (r.value < p.min_value OR r.value > p.max_value OR (p.code = 'temperature' AND r.value > 18 AND c.is_sea))
-              LIMIT 5"""),
+    _counted("environmental_reading_in_assignment_window",
+             "every reading lies inside its assignment's window (REFERENCE 2)", "n_window", "bad_window",
+             """(r.reading_time AT TIME ZONE 'UTC')::date < a.assignment_date
+                 OR (r.reading_time AT TIME ZONE 'UTC')::date >= a.departure_date""", min_examined=0),
+    _counted("reading_sensor_matches", "a reading comes from a sensor of its own container and parameter, "
+             "and salinity is read only in sea containers (REFERENCE 7, 10)", "n", "bad_sensor",
+             """s.container_id IS DISTINCT FROM r.container_id OR s.parameter_id IS DISTINCT FROM r.parameter_id
+                 OR (p.sea_only AND NOT c.is_sea)"""),
+    _counted("reading_in_range", "every value lies within its parameter's physical range; sea temperature "
+             "never above 18 C (REFERENCE 7)", "n", "bad_value",
+             "r.value < p.min_value OR r.value > p.max_value OR (p.code = 'temperature' AND r.value > 18 AND c.is_sea)"),
 ]
 CROSS_YEAR = [orphans(R, "reading")]

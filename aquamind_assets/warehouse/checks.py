@@ -19,6 +19,9 @@ class Check:
     count_sql: str
     sample_sql: str = ""  # up to 5 offending rows, same params
     min_examined: int = 1
+    # run once before the first check that names it (same text and params): one scan of a big table
+    # can feed several rules, e.g. a temp table of counters that each rule's count_sql reads
+    prepare_sql: str = ""
 
 
 @dataclass
@@ -80,7 +83,16 @@ def run_check(cur, check: Check, params: dict | None = None) -> CheckResult:
 
 def run_checks(cur, checks, params: dict | None = None) -> list[CheckResult]:
     """Run every check (in order) and return all results; raising is the caller's choice."""
-    return [run_check(cur, c, params) for c in checks]
+    prepared: set[str] = set()
+    out = []
+    for c in checks:
+        if c.prepare_sql and c.prepare_sql not in prepared:
+            for statement in c.prepare_sql.split(";\n"):
+                if statement.strip():
+                    cur.execute(statement, dict(params or {}))
+            prepared.add(c.prepare_sql)
+        out.append(run_check(cur, c, params))
+    return out
 
 
 def raise_on_failure(results: list[CheckResult]) -> None:
