@@ -19,6 +19,9 @@ import requests
 TERMINAL_BACKFILL = {"COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CANCELED"}
 TERMINAL_RUN = {"SUCCESS", "FAILURE", "CANCELED"}
 ASSET_JOB = "__ASSET_JOB"  # the implicit job the UI launches asset runs through
+# Run config selecting the in-process executor of the asset job's default executor: one process
+# per run instead of one per step (each step process re-imports Dagster and the definitions).
+IN_PROCESS = {"execution": {"config": {"in_process": {}}}}
 
 
 class GraphQLError(RuntimeError):
@@ -180,9 +183,15 @@ class DagsterGraphQL:
 
     # ---------------------------------------------------------------------------- backfills
     def launch_backfill(self, asset_keys: Iterable[str | Sequence[str]], partitions: Sequence[str],
-                        title: str | None = None, tags: dict | None = None) -> str:
-        """An asset backfill over `partitions` (the UI's Materialize -> partitions); returns its id."""
+                        title: str | None = None, tags: dict | None = None,
+                        run_config: dict | None = None) -> str:
+        """An asset backfill over `partitions` (the UI's Materialize -> partitions); returns its id.
+
+        `run_config` (e.g. IN_PROCESS) applies to every run of the backfill and of its re-executions.
+        """
         params = {"assetSelection": _keys(asset_keys), "partitionNames": list(partitions)}
+        if run_config:
+            params["runConfigData"] = run_config
         if title:
             params["title"] = title
         if tags:
