@@ -1,20 +1,29 @@
-"""The plan is computed once per scenario: kept in memory, and on disk so every run process of a
-backfill loads it instead of re-simulating (a pickle under $DAGSTER_HOME/plan_cache, written
-atomically; identical content whichever process wins the race)."""
+"""The plan is simulated once per scenario and code version, in a child process, and stored under
+$DAGSTER_HOME/plan_cache/<key>/: large arrays as .npy files that every run process memory-maps
+(a year's rendering touches only its own slice), the rest pickled. So the simulation's peak memory
+is never added to a renderer's, and parallel runs share the arrays through the page cache.
+"""
 from __future__ import annotations
 
 import hashlib
 import os
 import pickle
+import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 from . import settings
 from .scenario import Scenario
-from .sim.plan import build_plan
 
 _MEMORY: dict[str, object] = {}
 SIM_DIR = Path(__file__).parent / "sim"
+BIG = 100_000  # arrays at least this long go to .npy files
+DICTS = ("batch", "assignment", "daily", "workflow", "action", "harvest", "vaccination", "treatment",
+         "lice", "outbreak")
 
 
 def code_version() -> str:
@@ -25,33 +34,92 @@ def code_version() -> str:
     return h.hexdigest()[:12]
 
 
+def cache_key(scenario: Scenario) -> str:
+    return f"{scenario.data_hash()}-{code_version()}"
+
+
 def _cache_dir() -> Path:
     return settings.dagster_home() / "plan_cache"
 
 
+def _split(arrays: dict, folder: Path, prefix: str) -> dict:
+    """Replace big numeric arrays by the name of the .npy file they are saved to."""
+    out = {}
+    for k, v in arrays.items():
+        if isinstance(v, np.ndarray) and v.dtype != object and v.size >= BIG:
+            name = f"{prefix}.{k}.npy"
+            np.save(folder / name, v)
+            out[k] = ("npy", name)
+        else:
+            out[k] = v
+    return out
+
+
+def _join(arrays: dict, folder: Path) -> dict:
+    return {k: np.load(folder / v[1], mmap_mode="r") if isinstance(v, tuple) and v[:1] == ("npy",) else v
+            for k, v in arrays.items()}
+
+
+def save(plan, folder: Path) -> None:
+    """Write a plan (and its feed book) to a fresh folder; the caller renames it into place."""
+    folder.mkdir(parents=True)
+    for name in DICTS:
+        setattr(plan, name, _split(getattr(plan, name), folder, name))
+    book = getattr(plan, "_feed_book", None)
+    if book is not None:
+        book.purchase = _split(book.purchase, folder, "feed_purchase")
+        book.stock = _split(book.stock, folder, "feed_stock")
+    with open(folder / "plan.pkl", "wb") as f:
+        pickle.dump(plan, f, protocol=5)
+
+
+def load(folder: Path):
+    with open(folder / "plan.pkl", "rb") as f:
+        plan = pickle.load(f)
+    for name in DICTS:
+        setattr(plan, name, _join(getattr(plan, name), folder))
+    book = getattr(plan, "_feed_book", None)
+    if book is not None:
+        book.purchase = _join(book.purchase, folder)
+        book.stock = _join(book.stock, folder)
+    return plan
+
+
+def build_into(scenario_json: str, target: Path) -> None:
+    """Child-process entry: simulate, account the feed, save atomically (a rename of the folder)."""
+    from .scenario import Scenario
+    from .sim.feed_inventory import simulate_feed_inventory
+    from .sim.plan import build_plan
+
+    plan = build_plan(Scenario.model_validate_json(scenario_json))
+    simulate_feed_inventory(plan)
+    tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
+    save(plan, tmp)
+    try:
+        os.rename(tmp, target)
+    except OSError:  # another process won the race with identical content
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def get_plan(scenario: Scenario, log=None):
-    key = f"{scenario.data_hash()}-{code_version()}"
+    key = cache_key(scenario)
     if key in _MEMORY:
         return _MEMORY[key]
-    path = _cache_dir() / f"{key}.pkl"
+    folder = _cache_dir() / key
     t0 = time.perf_counter()
-    if path.exists():
-        with open(path, "rb") as f:
-            plan = pickle.load(f)
-        if log:
-            log(f"plan {key} loaded from cache in {time.perf_counter() - t0:.1f} s")
-    else:
-        plan = build_plan(scenario)
+    if not (folder / "plan.pkl").exists():
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run([sys.executable, "-m", "aquamind_assets.plan_cache", str(folder)],
+                       input=scenario.model_dump_json(), text=True, check=True)
         if log:
             log(f"plan {key} simulated in {time.perf_counter() - t0:.1f} s ({scenario.scale})")
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".{os.getpid()}.tmp")
-            with open(tmp, "wb") as f:
-                pickle.dump(plan, f, protocol=5)
-            os.replace(tmp, path)
-        except OSError:
-            pass  # a read-only home only costs a re-simulation
+    plan = load(folder)
+    if log:
+        log(f"plan {key} mapped from {folder} in {time.perf_counter() - t0:.1f} s")
     _MEMORY.clear()
     _MEMORY[key] = plan
     return plan
+
+
+if __name__ == "__main__":
+    build_into(sys.stdin.read(), Path(sys.argv[1]))

@@ -1,0 +1,437 @@
+"""The dbt layer end to end at tiny scale, on a real PostgreSQL and through Dagster.
+
+The dataset is built once for the module: static assets, every yearly asset for 2015-2017 (one
+Dagster run per year), then dbt and the report exactly as `ops/dbt_run.build_and_report` runs them
+(staging; the year-incremental models over 2015-2017 in one ranged run; the cross-year marts; the
+report), with raise_on_error=True.
+
+Checks: the marts agree with the same quantities computed here straight from the warehouse tables
+(harvest, monthly mortality, biological FCR, sea-area utilization, active batches at year end);
+economic FCR >= biological FCR; a year-incremental run for 2016 alone rewrites exactly 2016's
+rows of every year-incremental model and the cross-year marts then follow; the Definitions load,
+the dbt sources hang under the Python assets and the dbt tests are asset checks.
+
+The last test edits 2016's source rows, so it stays last in the module.
+"""
+from __future__ import annotations
+
+import math
+from urllib.parse import quote
+
+import dagster as dg
+import psycopg
+import pytest
+from psycopg.conninfo import conninfo_to_dict
+
+from aquamind_assets import settings
+from aquamind_assets.definitions import DBT_ASSETS, YEARLY_ASSETS, defs
+from aquamind_assets.defs import report, static
+from aquamind_assets.defs.dbt.assets import dbt_cross_year, dbt_staging, dbt_year_incremental
+from aquamind_assets.ops.dbt_run import QUIET
+
+YEARS = (2015, 2016, 2017)
+YEAR_MODELS = ("assignment_year_summary", "data_quality_yearly", "env_daily_by_container_parameter",
+               "harvest_yearly_by_geography", "mortality_monthly_by_geography", "records_by_table_year",
+               "utilization_monthly")
+CROSS_MODELS = ("batch_lifecycle", "cycle_lengths", "data_quality", "disease_outbreaks_by_year", "fcr_by_assignment",
+                "fcr_by_batch", "health_summary", "lice_by_pen_week", "stat_validation", "summary_by_year",
+                "survival_by_batch")
+REL = 1e-9  # same float8 inputs, only the summation order differs
+
+
+def _url(conninfo: str) -> str:
+    """postgresql:// URL of a libpq conninfo (settings.resolve only takes URLs)."""
+    d = conninfo_to_dict(conninfo)
+    auth = quote(d.get("user") or "postgres", safe="")
+    if d.get("password"):
+        auth += ":" + quote(d["password"], safe="")
+    return f"postgresql://{auth}@{d.get('host') or '127.0.0.1'}:{d.get('port') or 5432}/{quote(d['dbname'], safe='')}"
+
+
+def _close(a, b, rel: float = REL) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    return math.isclose(float(a), float(b), rel_tol=rel, abs_tol=1e-9)
+
+
+def _same(a, b) -> bool:
+    """Equal, floats to 1e-12 (a rebuilt float sum may differ in the last bit)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    if isinstance(a, float) or isinstance(b, float):
+        return _close(a, b, 1e-12)
+    return a == b
+
+
+@pytest.fixture(scope="module")
+def built(dagster_env, tmp_path_factory):
+    """static + yearly assets for 2015-2017, then dbt staging, years 2015-2017, cross-year marts, report."""
+    report_dir = tmp_path_factory.mktemp("report")
+    url = _url(dagster_env.db_url)
+    dbt_env = settings.export_env(settings.resolve(start_embedded=False, env={"AQUAMIND_DATABASE_URL": url}),
+                                  env={"DAGSTER_HOME": str(dagster_env.home)})
+    with pytest.MonkeyPatch.context() as mp:
+        # set here (and undone after the module) so the dbt assets' own _env() never writes os.environ
+        for k, v in dbt_env.items():
+            if k.startswith("AQUAMIND_DBT_"):
+                mp.setenv(k, v)
+        mp.setenv("AQUAMIND_REPORT_DIR", str(report_dir))
+        resources = {"warehouse": defs.resources["warehouse"], "dbt": defs.resources["dbt"]}
+
+        def run(assets, partition_key=None, tags=None):
+            return dg.materialize(assets, instance=dagster_env.instance, resources=resources,
+                                  partition_key=partition_key, tags={"aquamind/source": "test", **(tags or {})},
+                                  raise_on_error=True, run_config=QUIET)
+
+        run([static.static_assets])
+        for y in YEARS:
+            run(YEARLY_ASSETS, partition_key=str(y))
+        results = {
+            "staging": run([dbt_staging]),
+            "years": run([dbt_year_incremental], tags={"dagster/asset_partition_range_start": str(YEARS[0]),
+                                                       "dagster/asset_partition_range_end": str(YEARS[-1])}),
+            "marts": run([dbt_cross_year]),
+            "report": run([report.report]),
+        }
+        yield {"db_url": dagster_env.db_url, "results": results, "run": run, "report_dir": report_dir}
+
+
+@pytest.fixture
+def conn(built):
+    with psycopg.connect(built["db_url"], autocommit=True) as c:
+        yield c
+
+
+def _analytics(key: dg.AssetKey) -> bool:
+    return key.path[0] == "analytics"
+
+
+# ------------------------------------------------------------------ definitions
+def test_definitions_load():
+    dg.Definitions.validate_loadable(defs)
+    job = defs.resolve_job_def("analytics")
+    assert job is not None
+
+
+def test_dbt_asset_keys_include_the_marts():
+    year_keys = {k.path[-1] for k in dbt_year_incremental.keys}
+    cross_keys = {k.path[-1] for k in dbt_cross_year.keys}
+    assert year_keys == set(YEAR_MODELS)
+    assert cross_keys == set(CROSS_MODELS)
+    assert all(_analytics(k) for a in DBT_ASSETS for k in a.keys)
+    staging = {k.path[-1] for k in dbt_staging.keys}
+    assert {"stg_batch", "stg_assignment_daily_state", "stg_environmental_reading", "int_container_location",
+            "validation_bands", "data_quality_rules"} <= staging
+    assert dbt_year_incremental.partitions_def is not None
+    assert dbt_year_incremental.partitions_def.get_partition_keys()[:3] == [str(y) for y in YEARS]
+    assert dbt_year_incremental.backfill_policy == dg.BackfillPolicy.single_run()
+    assert dbt_staging.partitions_def is None and dbt_cross_year.partitions_def is None
+
+
+def test_dbt_sources_map_to_the_python_assets():
+    """Every warehouse table dbt reads hangs under the Dagster asset that writes it, none is a phantom key."""
+    upstream = set()
+    for a in DBT_ASSETS:
+        for k in a.keys:
+            upstream |= {d for d in a.asset_deps[k] if not _analytics(d)}
+    python_keys = {a.key for a in YEARLY_ASSETS} | set(static.static_assets.keys)
+    assert upstream == python_keys, upstream ^ python_keys
+    for name in ("batches", "environmental_readings", "harvest", "mortality_events", "feeding", "health",
+                 "growth_samples", "infrastructure", "reference_data"):
+        assert dg.AssetKey(name) in upstream
+    # the marts depend on staging, staging on the Python assets
+    graph = defs.resolve_asset_graph()
+    parents = graph.get(dg.AssetKey(["analytics", "stg_assignment_daily_state"])).parent_keys
+    assert dg.AssetKey("batches") in parents
+    parents = graph.get(dg.AssetKey(["analytics", "mortality_monthly_by_geography"])).parent_keys
+    assert dg.AssetKey(["analytics", "stg_assignment_daily_state"]) in parents
+    parents = graph.get(dg.AssetKey(["analytics", "fcr_by_batch"])).parent_keys
+    assert dg.AssetKey(["analytics", "fcr_by_assignment"]) in parents
+
+
+def test_dbt_tests_are_asset_checks(built):
+    declared = {(c.asset_key, c.name) for a in DBT_ASSETS for c in a.check_keys}
+    dq = dg.AssetKey(["analytics", "data_quality"])
+    sv = dg.AssetKey(["analytics", "stat_validation"])
+    assert (dq, "expect_zero_data_quality_violations") in declared
+    assert (sv, "within_band_stat_validation_within_band") in declared
+    assert any(k == dg.AssetKey(["analytics", "fcr_by_batch"]) and n.startswith("unique_") for k, n in declared)
+    assert len({c for a in DBT_ASSETS for c in a.check_keys}) > 100
+    # and each dbt run evaluated exactly the checks its asset declares
+    for label, asset in (("staging", dbt_staging), ("years", dbt_year_incremental), ("marts", dbt_cross_year)):
+        result = built["results"][label]
+        assert result.success
+        evaluated = {(e.asset_key, e.check_name) for e in result.get_asset_check_evaluations()}
+        assert evaluated == {(c.asset_key, c.name) for c in asset.check_keys}, label
+
+
+def test_runs_materialize_every_model(built):
+    res = built["results"]
+    mats = res["years"].get_asset_materialization_events()
+    seen = {(m.asset_key.path[-1], m.partition) for m in mats}
+    # one ranged run materializes every year-incremental model for each year of 2015-2017
+    assert seen == {(m, str(y)) for m in YEAR_MODELS for y in YEARS}
+    assert {m.asset_key.path[-1] for m in res["marts"].get_asset_materialization_events()} == set(CROSS_MODELS)
+    assert (built["report_dir"] / "report.html").stat().st_size > 10_000
+
+
+# ------------------------------------------------------------------ dbt vs SQL over the warehouse tables
+LOCATION = """
+    SELECT c.id AS container_id, c.area_id, c.is_sea,
+           CASE WHEN c.is_sea THEN 'sea' ELSE 'freshwater' END AS environment,
+           coalesce(fs.geography_id, a.geography_id) AS geography_id
+    FROM infrastructure.container c
+    LEFT JOIN infrastructure.hall h ON h.id = c.hall_id
+    LEFT JOIN infrastructure.freshwater_station fs ON fs.id = h.freshwater_station_id
+    LEFT JOIN infrastructure.area a ON a.id = c.area_id"""
+
+
+def test_harvest_gutted_tonnes_per_geography_year(conn):
+    mart = dict(((y, g), t) for y, g, t in conn.execute(
+        """SELECT year, geography_id, sum(gutted_tonnes) FROM analytics.harvest_yearly_by_geography
+           GROUP BY 1, 2""").fetchall())
+    direct = dict(((y, g), t) for y, g, t in conn.execute(
+        """SELECT l.year, e.geography_id, sum(l.gutted_weight_kg::float8) / 1000.0
+           FROM harvest.harvest_lot l JOIN harvest.harvest_event e ON e.id = l.harvest_event_id
+           GROUP BY 1, 2""").fetchall())
+    assert set(mart) == set(direct)
+    assert {y for y, _ in direct} == set(YEARS), "harvest in every year"
+    assert len({g for _, g in direct}) == 2, "both geographies harvest"
+    for k in direct:
+        assert _close(mart[k], direct[k]), (k, mart[k], direct[k])
+    assert sum(direct.values()) > 100  # tonnes
+
+
+def test_monthly_mortality_per_geography(conn):
+    """deaths in the month / average over the month's stocked days of the population summed over assignments."""
+    mart = {(m, g, e): (d, p) for m, g, e, d, p in conn.execute(
+        """SELECT month_start, geography_id, environment, deaths, mortality_pct
+           FROM analytics.mortality_monthly_by_geography""").fetchall()}
+    direct = {(m, g, e): (d, p) for m, g, e, d, p in conn.execute(f"""
+        WITH loc AS ({LOCATION}),
+        per_day AS (
+            SELECT date_trunc('month', s.state_date)::date AS m, loc.geography_id AS g, loc.environment AS e,
+                   s.state_date, sum(s.population) AS population, sum(s.deaths) AS deaths
+            FROM batch.assignment_daily_state s JOIN loc ON loc.container_id = s.container_id
+            GROUP BY 1, 2, 3, 4)
+        SELECT m, g, e, sum(deaths)::bigint, 100.0 * sum(deaths) / avg(population)
+        FROM per_day GROUP BY 1, 2, 3""").fetchall()}
+    assert set(mart) == set(direct)
+    assert len(direct) == 36 * 2 * 2, "every month of 2015-2017, two geographies, sea and freshwater"
+    for k, (deaths, pct) in direct.items():
+        assert mart[k][0] == deaths, k
+        assert _close(mart[k][1], pct), (k, mart[k][1], pct)
+    sea = [p for (_, _, e), (_, p) in direct.items() if e == "sea"]
+    assert 0 < sum(sea) / len(sea) < 5
+
+
+FCR_DIRECT = """
+WITH warm AS (  -- warm start: the opening state on 2015-01-01
+    SELECT batch_id, sum(biomass_kg::float8) AS b FROM batch.opening_state GROUP BY 1),
+first_day AS (
+    SELECT DISTINCT ON (assignment_id) assignment_id, biomass_kg::float8 AS b
+    FROM batch.assignment_daily_state ORDER BY assignment_id, state_date),
+last_day AS (
+    SELECT DISTINCT ON (assignment_id) assignment_id, biomass_kg::float8 AS b
+    FROM batch.assignment_daily_state ORDER BY assignment_id, state_date DESC),
+stocked AS (  -- eggs stocked inside the history: assignments from 2015 on that no transfer filled
+    SELECT a.batch_id, sum(f.b) AS b
+    FROM batch.batch_container_assignment a JOIN first_day f ON f.assignment_id = a.id
+    WHERE a.assignment_date >= DATE '2015-01-01'
+      AND NOT EXISTS (SELECT 1 FROM batch.transfer_action t WHERE t.dest_assignment_id = a.id)
+    GROUP BY 1),
+still_open AS (
+    SELECT a.batch_id, sum(l.b) AS b
+    FROM batch.batch_container_assignment a JOIN last_day l ON l.assignment_id = a.id
+    WHERE a.departure_date IS NULL GROUP BY 1),
+daily AS (
+    SELECT batch_id, sum(feed_kg::float8) AS feed, sum(deaths * avg_weight_g::float8 / 1000.0) AS dead
+    FROM batch.assignment_daily_state GROUP BY 1),
+harvested AS (
+    SELECT e.batch_id, sum(l.live_weight_kg::float8) AS b
+    FROM harvest.harvest_lot l JOIN harvest.harvest_event e ON e.id = l.harvest_event_id GROUP BY 1),
+moved AS (
+    SELECT s.batch_id AS out_batch, d.batch_id AS in_batch, t.transferred_biomass_kg::float8 AS b
+    FROM batch.transfer_action t
+    JOIN batch.batch_container_assignment s ON s.id = t.source_assignment_id
+    JOIN batch.batch_container_assignment d ON d.id = t.dest_assignment_id),
+moved_out AS (SELECT out_batch AS batch_id, sum(b) AS b FROM moved GROUP BY 1),
+moved_in AS (SELECT in_batch AS batch_id, sum(b) AS b FROM moved GROUP BY 1)
+SELECT b.id, daily.feed,
+       daily.feed / (coalesce(o.b, 0) - (coalesce(w.b, 0) + coalesce(st.b, 0)) + daily.dead + h.b
+                     + coalesce(mo.b, 0) - coalesce(mi.b, 0)) AS biological_fcr
+FROM batch.batch b
+JOIN daily ON daily.batch_id = b.id
+JOIN harvested h ON h.batch_id = b.id AND h.b > 0
+LEFT JOIN warm w ON w.batch_id = b.id
+LEFT JOIN stocked st ON st.batch_id = b.id
+LEFT JOIN still_open o ON o.batch_id = b.id
+LEFT JOIN moved_out mo ON mo.batch_id = b.id
+LEFT JOIN moved_in mi ON mi.batch_id = b.id
+WHERE b.actual_end_date IS NOT NULL
+"""
+
+
+def test_biological_fcr_per_completed_batch(conn):
+    """feed / (B_end - B_start + B_dead + B_harvested + B_out - B_in) over the batch's stored life."""
+    # every warm-started assignment has its opening state (so B_start needs no fallback)
+    missing = conn.execute(
+        """SELECT count(*) FROM batch.batch_container_assignment a
+           WHERE a.assignment_date < DATE '2015-01-01'
+             AND NOT EXISTS (SELECT 1 FROM batch.opening_state o WHERE o.assignment_id = a.id)""").fetchone()[0]
+    assert missing == 0
+    direct = {b: fcr for b, _, fcr in conn.execute(FCR_DIRECT).fetchall()}
+    mart = dict(conn.execute("SELECT batch_id, biological_fcr FROM analytics.fcr_by_batch WHERE is_completed").fetchall())
+    assert set(mart) == set(direct), "the same completed batches"
+    assert len(direct) >= 3
+    for b, fcr in direct.items():
+        assert fcr is not None and fcr > 0, b
+        assert _close(mart[b], fcr, 1e-7), (b, mart[b], fcr)
+        assert 0.9 < fcr < 1.6, (b, fcr)  # REFERENCE band 1.0-1.4 for the mean; a batch may stray a little
+
+
+def test_economic_fcr_is_at_least_biological(conn):
+    rows = conn.execute(
+        """SELECT batch_id, biological_fcr, economic_fcr FROM analytics.fcr_by_batch
+           WHERE biological_fcr IS NOT NULL AND economic_fcr IS NOT NULL""").fetchall()
+    assert len(rows) >= 3
+    bad = [(b, bio, eco) for b, bio, eco in rows if eco < bio]
+    assert not bad, f"economic FCR below biological: {bad}"
+
+
+def test_sea_area_utilization_per_month(conn):
+    """occupied pen-days (a pen with fish that day) / pens x days of the month, per sea area."""
+    mart = {(m, u): (occ, avail, pct, n) for m, u, occ, avail, pct, n in conn.execute(
+        """SELECT month_start, unit_id, occupied_container_days, available_container_days, utilization_pct,
+                  containers
+           FROM analytics.utilization_monthly WHERE level = 'sea_area'""").fetchall()}
+    direct = {(m, u): (occ, avail, n) for m, u, occ, avail, n in conn.execute("""
+        WITH pens AS (SELECT id, area_id FROM infrastructure.container WHERE area_id IS NOT NULL),
+        months AS (
+            SELECT m::date AS m, ((m + interval '1 month')::date - m::date) AS days
+            FROM (SELECT DISTINCT year FROM batch.assignment_daily_state) y,
+                 generate_series(make_date(y.year, 1, 1), make_date(y.year, 12, 1), interval '1 month') m),
+        occupied AS (
+            SELECT p.area_id, date_trunc('month', s.state_date)::date AS m,
+                   count(DISTINCT (s.container_id, s.state_date)) AS pen_days
+            FROM batch.assignment_daily_state s JOIN pens p ON p.id = s.container_id
+            WHERE s.population > 0 GROUP BY 1, 2)
+        SELECT months.m, p.area_id, coalesce(max(o.pen_days), 0), sum(months.days), count(*)
+        FROM months CROSS JOIN pens p
+        LEFT JOIN occupied o ON o.area_id = p.area_id AND o.m = months.m
+        GROUP BY 1, 2""").fetchall()}
+    assert set(mart) == set(direct)
+    assert len({u for _, u in direct}) >= 2 and len({m for m, _ in direct}) == 36
+    for k, (occ, avail, n) in direct.items():
+        m_occ, m_avail, m_pct, m_n = mart[k]
+        assert (m_occ, m_avail, m_n) == (occ, avail, n), k
+        assert _close(m_pct, 100.0 * occ / avail), k
+    assert sum(o for o, _, _ in direct.values()) > 0
+
+
+def test_active_batches_at_year_end(conn):
+    mart = dict(conn.execute("SELECT year, active_batches_at_year_end FROM analytics.summary_by_year").fetchall())
+    assert set(mart) == set(YEARS)
+    for y in YEARS:
+        by_assignment = conn.execute(
+            """SELECT count(DISTINCT batch_id) FROM batch.batch_container_assignment
+               WHERE assignment_date <= make_date(%(y)s, 12, 31)
+                 AND (departure_date IS NULL OR departure_date > make_date(%(y)s, 12, 31))""", {"y": y}).fetchone()[0]
+        by_state = conn.execute(
+            """SELECT count(DISTINCT batch_id) FROM batch.assignment_daily_state
+               WHERE state_date = make_date(%(y)s, 12, 31) AND population > 0""", {"y": y}).fetchone()[0]
+        assert by_assignment == by_state > 0, y
+        assert mart[y] == by_assignment, (y, mart[y], by_assignment)
+
+
+# ------------------------------------------------------------------ one year rebuilt alone (mutates 2016: last)
+def _rows(conn, model: str, year: int) -> tuple[list[str], set[str]]:
+    """(rows as text, sorted; the set of their xmin): equal text = same content, equal xmin = not rewritten."""
+    got = conn.execute(f"SELECT t::text, t.xmin::text FROM analytics.{model} t WHERE year = %s ORDER BY 1",
+                       (year,)).fetchall()
+    return [r for r, _ in got], {x for _, x in got}
+
+
+def _content(conn, model: str, year: int) -> list[tuple]:
+    return conn.execute(f"SELECT t.* FROM analytics.{model} t WHERE year = %s ORDER BY t::text", (year,)).fetchall()
+
+
+def _by(conn, sql: str, year: int) -> dict:
+    return {r[0]: r[1:] for r in conn.execute(sql, (year,)).fetchall()}
+
+
+HARVEST_2016 = """SELECT (geography_id, product_grade_id)::text, fish, live_tonnes, gutted_tonnes, harvest_events
+                  FROM analytics.harvest_yearly_by_geography WHERE year = %s"""
+RECORDS = "SELECT table_name, row_count FROM analytics.records_by_table_year WHERE year = %s"
+DQ_YEARLY = "SELECT rule, examined, violations FROM analytics.data_quality_yearly WHERE year = %s"
+SUMMARY = "SELECT year, to_jsonb(s) FROM analytics.summary_by_year s WHERE year = %s"
+RATIO = """SELECT geography, value FROM analytics.stat_validation
+           WHERE metric = 'harvest_gutted_to_live_ratio' AND year = %s"""
+READING_RULES = {"environmental_reading_outside_window", "salinity_reading_in_freshwater"}
+
+
+def test_rematerialized_year_updates_exactly_that_year(built, conn):
+    before = {(m, y): _rows(conn, m, y) for m in YEAR_MODELS for y in YEARS}
+    assert all(before[(m, 2016)][0] for m in YEAR_MODELS), "every year-incremental model has 2016 rows"
+    harvest0 = _by(conn, HARVEST_2016, 2016)
+    records0, dq0 = _by(conn, RECORDS, 2016), _by(conn, DQ_YEARLY, 2016)
+    summary0 = {y: _by(conn, SUMMARY, y)[y][0] for y in YEARS}
+    content0 = {m: _content(conn, m, 2016)
+                for m in ("assignment_year_summary", "mortality_monthly_by_geography", "utilization_monthly")}
+    ratio0 = _by(conn, RATIO, 2016)
+    n_readings = conn.execute("SELECT count(*) FROM environmental.environmental_reading WHERE year = 2016").fetchone()[0]
+    assert n_readings > 10_000
+
+    # edit 2016's source rows without breaking an invariant: 1% less gutted weight, no readings at all
+    conn.execute("UPDATE harvest.harvest_lot SET gutted_weight_kg = gutted_weight_kg * 0.99 WHERE year = 2016")
+    conn.execute("DELETE FROM environmental.environmental_reading WHERE year = 2016")
+
+    result = built["run"]([dbt_year_incremental], partition_key="2016")
+    assert result.success
+    mats = result.get_asset_materialization_events()
+    assert {(m.asset_key.path[-1], m.partition) for m in mats} == {(m, "2016") for m in YEAR_MODELS}
+
+    after = {(m, y): _rows(conn, m, y) for m in YEAR_MODELS for y in YEARS}
+    for m in YEAR_MODELS:
+        for y in (2015, 2017):  # untouched: same rows, never rewritten
+            assert after[(m, y)] == before[(m, y)], (m, y)
+        rows16, xmins16 = after[(m, 2016)]
+        assert not xmins16 & before[(m, 2016)][1], f"{m}: 2016 rows were not rewritten"
+    for m in ("assignment_year_summary", "mortality_monthly_by_geography", "utilization_monthly"):
+        assert _same(_content(conn, m, 2016), content0[m]), f"{m}: 2016 changed though its sources did not"
+    assert after[("env_daily_by_container_parameter", 2016)][0] == []
+
+    harvest1 = _by(conn, HARVEST_2016, 2016)
+    assert set(harvest1) == set(harvest0)
+    for k, (fish, live, gutted, events) in harvest1.items():
+        assert (fish, events) == (harvest0[k][0], harvest0[k][3])
+        assert _close(live, harvest0[k][1])
+        assert _close(gutted, 0.99 * harvest0[k][2], 1e-9), k
+    records1 = _by(conn, RECORDS, 2016)
+    assert records1 == {t: n for t, n in records0.items() if t != "environmental.environmental_reading"}
+    dq1 = _by(conn, DQ_YEARLY, 2016)
+    assert set(dq1) == set(dq0) - READING_RULES
+    assert dq1["future_dates"][0] == dq0["future_dates"][0] - n_readings
+    assert all(v == 0 for _, v in dq1.values())
+    for rule in set(dq1) - {"future_dates"}:
+        assert dq1[rule] == dq0[rule], rule
+
+    # the cross-year marts follow once rebuilt
+    assert built["run"]([dbt_cross_year]).success
+    summary1 = {y: _by(conn, SUMMARY, y)[y][0] for y in YEARS}
+    assert _same(summary1[2015], summary0[2015]) and _same(summary1[2017], summary0[2017])
+    s0, s1 = summary0[2016], summary1[2016]
+    assert _close(s1["harvest_gutted_tonnes"], 0.99 * s0["harvest_gutted_tonnes"])
+    assert s1["total_records"] == s0["total_records"] - n_readings
+    assert "environmental.environmental_reading" not in s1["records_per_table"]
+    changed = {k for k in s0 if not _same(s0[k], s1[k])}
+    assert changed == {"harvest_gutted_tonnes", "total_records", "records_per_table"}, changed
+    temps = conn.execute("""SELECT year FROM analytics.stat_validation
+                            WHERE metric = 'sea_temperature_annual_mean_c'""").fetchall()
+    assert sorted({y for (y,) in temps}) == [2015, 2017]
+    ratio1 = _by(conn, RATIO, 2016)
+    assert set(ratio1) == set(ratio0) == {"FO", "SC"}
+    for g, (v,) in ratio1.items():
+        assert _close(v, 0.99 * ratio0[g][0]), g
