@@ -42,6 +42,8 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--resume", action="store_true", help="only years with no matching load record or a failed last run")
     g.add_argument("--replace-all", action="store_true", help="allow replacing data written under another scenario")
     g.add_argument("--no-dbt", action="store_true", help="skip dbt and the report")
+    g.add_argument("--workers", type=_positive_int, default=min(2, os.cpu_count() or 1),
+                   help="years materialized at once, each in its own process (default: 2 on 2+ cores)")
     u = sub.add_parser("ui", help="start the Dagster UI (webserver + daemon) on 127.0.0.1")
     u.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1: this machine only)")
     u.add_argument("--port", type=_positive_int, default=3000)

@@ -85,6 +85,17 @@ def load(folder: Path):
     return plan
 
 
+def _trim() -> None:
+    try:
+        import ctypes
+        import gc
+
+        gc.collect()
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
 def build_into(scenario_json: str, target: Path) -> None:
     """Child-process entry: simulate, account the feed, save atomically (a rename of the folder)."""
     from .scenario import Scenario
@@ -92,6 +103,7 @@ def build_into(scenario_json: str, target: Path) -> None:
     from .sim.plan import build_plan
 
     plan = build_plan(Scenario.model_validate_json(scenario_json))
+    _trim()  # hand the simulation's freed heap back before the feed accounting allocates its own
     simulate_feed_inventory(plan)
     tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
     save(plan, tmp)

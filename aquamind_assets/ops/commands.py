@@ -63,6 +63,36 @@ def _materialize(assets, partition_key=None, label=""):
     return result
 
 
+def _year(year: int) -> str:
+    """Worker entry: one Dagster run for every yearly asset of one year; returns '' or the error line."""
+    from ..definitions import YEARLY_ASSETS
+    from ..cli import CliError
+
+    try:
+        _materialize(YEARLY_ASSETS, partition_key=str(year), label=str(year))
+        return ""
+    except CliError as e:
+        return str(e)
+
+
+def _materialize_years(years: list[int], workers: int) -> None:
+    """Years are independent: run them `workers` at a time, each in its own process (spawned, so it
+    maps the cached plan rather than inheriting a copy); a failed year does not stop the others."""
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    from ..cli import CliError
+
+    if workers <= 1 or len(years) <= 1:
+        errors = [e for e in map(_year, years) if e]
+    else:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
+            errors = [e for e in pool.map(_year, years) if e]
+    if errors:
+        raise CliError(f"{len(errors)} of {len(years)} year(s) failed; first: {errors[0]} "
+                       "(rerun with --resume to complete the rest)")
+
+
 def _done_years(years, scenario_hash) -> set[int]:
     """Years whose every yearly asset has a load record of this scenario and no failed last run."""
     import psycopg
@@ -112,8 +142,7 @@ def generate(args, connect_env) -> int:
         print(f"resume: {len(done)} of {len(years)} years already loaded and checked: {sorted(done)}")
         years = [y for y in years if y not in done]
     _materialize([static.static_assets], label="static")
-    for y in years:
-        _materialize(YEARLY_ASSETS, partition_key=str(y), label=str(y))
+    _materialize_years(years, args.workers)
     if not args.no_dbt:
         from .dbt_run import build_and_report
 

@@ -34,7 +34,10 @@ def freeze(b) -> Plan:
                                                 ("w0", np.float32), ("offset", np.int64), ("length", np.int32))}
     a["batch"][:] = b.rows["assignment_batch"]
     a["container"][:] = b.rows["assignment_container"]
-    parts = {k: [] for k in ("pop", "weight", "base", "event", "ecause", "bcause", "feed", "temp")}
+    dtypes = {"pop": np.int32, "weight": np.float32, "base": np.int32, "event": np.int32, "ecause": np.int8,
+              "bcause": np.int8, "feed": np.float32, "temp": np.float32}
+    total = int(sum(int(c.lengths.sum()) for c in b.chunks))
+    daily = {k: np.empty(total, dt) for k, dt in dtypes.items()}  # filled in place: no second copy
     offset = 0
     while b.chunks:
         c = b.chunks.pop(0)  # freed as soon as it is flattened: memory stays near one copy
@@ -45,16 +48,14 @@ def freeze(b) -> Plan:
         a["n0"][idx], a["w0"][idx] = c.pop[:, 0], c.weight[:, 0]
         a["length"][idx] = c.lengths
         a["offset"][idx] = offset + np.concatenate([[0], np.cumsum(c.lengths)[:-1]])
-        offset += int(c.lengths.sum())
+        n = int(c.lengths.sum())
         feed = _ration(c, seed)
         mix = SEA_CAUSES if c.stage == bio.ADULT else FW_CAUSES
         bc = stream(seed, "base-cause", int(c.ids[0])).choice(5, size=c.pop.shape, p=mix).astype(np.int8)
         for k, v in (("pop", c.pop), ("weight", c.weight), ("base", c.base), ("event", c.event),
                      ("ecause", c.ecause), ("bcause", bc), ("feed", feed), ("temp", c.temp)):
-            parts[k].append(np.asarray(v)[mask])
-    dtypes = {"pop": np.int32, "weight": np.float32, "base": np.int32, "event": np.int32, "ecause": np.int8,
-              "bcause": np.int8, "feed": np.float32, "temp": np.float32}
-    daily = {k: (np.concatenate(v) if v else np.zeros(0)).astype(dtypes[k]) for k, v in parts.items()}
+            daily[k][offset:offset + n] = np.asarray(v)[mask]
+        offset += n
     daily["assignment"] = np.repeat(np.arange(1, n_ass + 1, dtype=np.int32), a["length"])
     daily["day"] = (np.arange(len(daily["assignment"])) - np.repeat(a["offset"], a["length"])
                     + np.repeat(a["start"], a["length"])).astype(np.int32)

@@ -16,6 +16,8 @@ The last test edits 2016's source rows, so it stays last in the module.
 from __future__ import annotations
 
 import math
+import shutil
+from pathlib import Path
 from urllib.parse import quote
 
 import dagster as dg
@@ -65,6 +67,17 @@ def _same(a, b) -> bool:
     return a == b
 
 
+def _dbt_target(tmp_path_factory) -> Path:
+    """A temporary dbt target path, seeded with the project's partial-parse file when there is one."""
+    from aquamind_assets.defs.dbt.project import DBT_DIR
+
+    target = tmp_path_factory.mktemp("dbt_target")
+    partial = DBT_DIR / "target" / "partial_parse.msgpack"
+    if partial.exists():
+        shutil.copy(partial, target / partial.name)
+    return target
+
+
 @pytest.fixture(scope="module")
 def built(dagster_env, tmp_path_factory):
     """static + yearly assets for 2015-2017, then dbt staging, years 2015-2017, cross-year marts, report."""
@@ -78,6 +91,8 @@ def built(dagster_env, tmp_path_factory):
             if k.startswith("AQUAMIND_DBT_"):
                 mp.setenv(k, v)
         mp.setenv("AQUAMIND_REPORT_DIR", str(report_dir))
+        # each dbt invocation writes a target dir of its own: keep them out of dbt_project/target
+        mp.setenv("DBT_TARGET_PATH", str(_dbt_target(tmp_path_factory)))
         resources = {"warehouse": defs.resources["warehouse"], "dbt": defs.resources["dbt"]}
 
         def run(assets, partition_key=None, tags=None):

@@ -1,27 +1,38 @@
-"""A small client for the Dagster webserver's GraphQL API: what the UI does, as plain requests.
+"""Drive Dagster the way the UI does: a small GraphQL client, plus the two processes it talks to.
 
-Used by tests/e2e/test_ui_backfill.py and benchmarks/backfill.py. Load it by path (the test's
-conftest and the benchmark do), never as `import graphql`: that name belongs to graphql-core,
-which dagster-graphql imports.
+Used by tests/e2e/test_ui_backfill.py and benchmarks/backfill.py. Load this file by path (both
+do), never as `import graphql`: that name belongs to graphql-core, which dagster-graphql imports.
 
-    gql = DagsterGraphQL("http://127.0.0.1:3000")
-    gql.wait_until_up()
+    stack = DagsterStack.start(env=env, log_dir=tmp)       # dagster-webserver + dagster-daemon
+    gql = stack.wait_until_up()                             # a DagsterGraphQL on its port
     bid = gql.launch_backfill(["batches", "harvest"], ["2015", "2016"])
-    backfill = gql.wait_backfill(bid, timeout=600)
+    backfill = gql.wait_backfill(bid, timeout=600, alive=stack.dead)
+    ...
+    stack.stop()                                            # SIGTERM the groups, then SIGKILL
 """
 from __future__ import annotations
 
+import os
+import signal
+import socket
+import subprocess
+import sys
 import time
+import uuid
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import requests
 
+REPO = Path(__file__).resolve().parents[2]
 TERMINAL_BACKFILL = {"COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CANCELED"}
 TERMINAL_RUN = {"SUCCESS", "FAILURE", "CANCELED"}
 ASSET_JOB = "__ASSET_JOB"  # the implicit job the UI launches asset runs through
-# Run config selecting the in-process executor of the asset job's default executor: one process
-# per run instead of one per step (each step process re-imports Dagster and the definitions).
+# Run config choosing the in-process side of the asset job's default executor: one process per
+# run instead of one per step (every step process re-imports Dagster and the definitions).
 IN_PROCESS = {"execution": {"config": {"in_process": {}}}}
+STACK_MARKER = "AQUAMIND_E2E_STACK"  # env var tagging every process a DagsterStack starts
 
 
 class GraphQLError(RuntimeError):
@@ -41,7 +52,11 @@ def _ok(result: dict, typename: str) -> dict:
     return result
 
 
-RUN_FIELDS = """id runId status startTime endTime creationTime updateTime tags { key value }"""
+def tag(run: dict, key: str) -> str | None:
+    return next((t["value"] for t in run.get("tags") or [] if t["key"] == key), None)
+
+
+RUN_FIELDS = "id runId status startTime endTime creationTime updateTime tags { key value }"
 
 BACKFILL_QUERY = f"""
 query Backfill($id: String!) {{
@@ -50,6 +65,7 @@ query Backfill($id: String!) {{
     ... on PartitionBackfill {{
       id status isAssetBackfill title numPartitions partitionNames timestamp endTimestamp
       error {{ message }}
+      tags {{ key value }}
       assetBackfillData {{
         assetBackfillStatuses {{
           __typename
@@ -69,6 +85,33 @@ query Backfill($id: String!) {{
   }}
 }}"""
 
+EVENTS_QUERY = """
+query Events($id: ID!, $after: String) {
+  logsForRun(runId: $id, afterCursor: $after, limit: 1000) {
+    __typename
+    ... on EventConnection {
+      cursor hasMore
+      events {
+        __typename
+        ... on MessageEvent { timestamp message stepKey }
+        ... on ExecutionStepFailureEvent { error { message } }
+        ... on AssetCheckEvaluationEvent {
+          evaluation { checkName assetKey { path } success partition targetMaterialization { runId } }
+        }
+        ... on MaterializationEvent {
+          assetKey { path } partition
+          metadataEntries { label
+            ... on IntMetadataEntry { intValue }
+            ... on FloatMetadataEntry { floatValue }
+            ... on TextMetadataEntry { text } }
+        }
+      }
+    }
+    ... on PythonError { message }
+    ... on RunNotFoundError { message }
+  }
+}"""
+
 
 class DagsterGraphQL:
     def __init__(self, base_url: str, timeout: float = 60.0):
@@ -80,7 +123,7 @@ class DagsterGraphQL:
     def query(self, query: str, variables: dict | None = None) -> dict:
         resp = self.session.post(f"{self.base_url}/graphql", json={"query": query, "variables": variables or {}},
                                  timeout=self.timeout)
-        if resp.status_code >= 400 and "application/json" not in resp.headers.get("content-type", ""):
+        if "application/json" not in resp.headers.get("content-type", ""):
             raise GraphQLError(f"HTTP {resp.status_code}: {resp.text[:500]}")
         body = resp.json()
         if body.get("errors"):
@@ -94,19 +137,20 @@ class DagsterGraphQL:
         except (requests.RequestException, ValueError):
             return None
 
-    def wait_until_up(self, timeout: float = 120.0, alive: Callable[[], bool] | None = None) -> dict:
-        """Wait for /server_info and a loaded code location; `alive()` False aborts early."""
+    def wait_until_up(self, timeout: float = 180.0, alive: Callable[[], str | None] | None = None) -> dict:
+        """Wait for /server_info and every code location LOADED; `alive()` -> reason aborts early."""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if alive is not None and not alive():
-                raise RuntimeError("the webserver process exited before answering")
+        while True:
+            if alive is not None and (reason := alive()):
+                raise RuntimeError(reason)
             info = self.server_info()
             if info is not None:
                 locations = self.locations()
                 if locations and all(s == "LOADED" for s in locations.values()):
                     return info
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"webserver at {self.base_url} not up after {timeout:.0f} s")
             time.sleep(0.5)
-        raise TimeoutError(f"webserver at {self.base_url} did not come up in {timeout:.0f} s")
 
     # ---------------------------------------------------------------------------- workspace
     def locations(self) -> dict[str, str]:
@@ -132,20 +176,29 @@ class DagsterGraphQL:
             raise GraphQLError(f"expected one repository, found {[n['name'] for n in nodes]}")
         return nodes[0]["location"]["name"], nodes[0]["name"]
 
+    def daemon_health(self) -> dict[str, bool]:
+        """{daemon type: healthy} as the UI's Deployment -> Daemons page shows it."""
+        data = self.query("""{ instance { daemonHealth { allDaemonStatuses {
+            daemonType required healthy } } } }""")
+        return {d["daemonType"]: bool(d["healthy"]) for d in data["instance"]["daemonHealth"]["allDaemonStatuses"]
+                if d["required"]}
+
     # ---------------------------------------------------------------------------- runs
-    def launch_assets_run(self, asset_keys: Iterable[str | Sequence[str]], tags: dict | None = None) -> str:
+    def launch_assets_run(self, asset_keys: Iterable[str | Sequence[str]], tags: dict | None = None,
+                          run_config: dict | None = None) -> str:
         """Materialize unpartitioned assets (the UI's Materialize button); returns the run id."""
         location, repo = self.repository()
+        params = {"selector": {"repositoryLocationName": location, "repositoryName": repo,
+                               "pipelineName": ASSET_JOB, "assetSelection": _keys(asset_keys)},
+                  "executionMetadata": {"tags": [{"key": k, "value": v} for k, v in (tags or {}).items()]}}
+        if run_config:
+            params["runConfigData"] = run_config
         data = self.query("""mutation Launch($p: ExecutionParams!) {
             launchPipelineExecution(executionParams: $p) { __typename
               ... on LaunchRunSuccess { run { runId } }
               ... on PythonError { message stack }
               ... on RunConfigValidationInvalid { errors { message } }
-              ... on Error { message } } }""",
-                          {"p": {"selector": {"repositoryLocationName": location, "repositoryName": repo,
-                                              "pipelineName": ASSET_JOB, "assetSelection": _keys(asset_keys)},
-                                 "executionMetadata": {"tags": [{"key": k, "value": v}
-                                                                for k, v in (tags or {}).items()]}}})
+              ... on Error { message } } }""", {"p": params})
         res = data["launchPipelineExecution"]
         if res.get("__typename") == "RunConfigValidationInvalid":
             raise GraphQLError("; ".join(e["message"] for e in res["errors"]))
@@ -157,28 +210,58 @@ class DagsterGraphQL:
                           {"id": run_id})
         return _ok(data["runOrError"], "Run")
 
-    def wait_run(self, run_id: str, timeout: float = 300.0, poll: float = 1.0) -> dict:
+    def wait_run(self, run_id: str, timeout: float = 300.0, poll: float = 1.0,
+                 alive: Callable[[], str | None] | None = None) -> dict:
         deadline = time.monotonic() + timeout
         while True:
             run = self.run(run_id)
             if run["status"] in TERMINAL_RUN:
                 return run
+            if alive is not None and (reason := alive()):
+                raise RuntimeError(f"run {run_id} abandoned: {reason}")
             if time.monotonic() > deadline:
                 raise TimeoutError(f"run {run_id} still {run['status']} after {timeout:.0f} s")
             time.sleep(poll)
 
-    def step_failures(self, run_id: str) -> list[str]:
-        """Messages of the run's step failures and run failure (for assertion messages)."""
-        data = self.query("""query Logs($id: ID!) { logsForRun(runId: $id, limit: 5000) { __typename
-            ... on EventConnection { events { __typename
-              ... on ExecutionStepFailureEvent { stepKey error { message } }
-              ... on RunFailureEvent { message } } } } }""", {"id": run_id})
+    def run_events(self, run_id: str) -> list[dict]:
+        """Every event of a run, oldest first (paged)."""
+        out, cursor = [], None
+        while True:
+            conn = _ok(self.query(EVENTS_QUERY, {"id": run_id, "after": cursor})["logsForRun"], "EventConnection")
+            out.extend(conn["events"])
+            if not conn["hasMore"] or not conn["events"]:
+                return out
+            cursor = conn["cursor"]
+
+    def step_failures(self, run_id: str, events: list[dict] | None = None) -> list[str]:
+        """'step: message' of each step failure and the run failure message (for assertions)."""
         out = []
-        for e in data["logsForRun"].get("events") or []:
+        for e in self.run_events(run_id) if events is None else events:
             if e["__typename"] == "ExecutionStepFailureEvent":
                 out.append(f"{e['stepKey']}: {(e.get('error') or {}).get('message', '').strip()}")
             elif e["__typename"] == "RunFailureEvent":
                 out.append(e["message"])
+        return out
+
+    @staticmethod
+    def check_evaluations(events: list[dict]) -> list[dict]:
+        """[{asset, check, success, partition, target_run}] of a run's AssetCheckEvaluation events."""
+        return [{"asset": "/".join(e["evaluation"]["assetKey"]["path"]), "check": e["evaluation"]["checkName"],
+                 "success": e["evaluation"]["success"], "partition": e["evaluation"]["partition"],
+                 "target_run": (e["evaluation"].get("targetMaterialization") or {}).get("runId")}
+                for e in events if e["__typename"] == "AssetCheckEvaluationEvent"]
+
+    @staticmethod
+    def materializations(events: list[dict]) -> list[dict]:
+        """[{asset, partition, metadata: {label: value}}] of a run's materialization events."""
+        out = []
+        for e in events:
+            if e["__typename"] != "MaterializationEvent":
+                continue
+            md = {m["label"]: next((m[k] for k in ("intValue", "floatValue", "text") if m.get(k) is not None), None)
+                  for m in e.get("metadataEntries") or []}
+            out.append({"asset": "/".join(e["assetKey"]["path"]), "partition": e["partition"], "metadata": md,
+                        "timestamp": float(e["timestamp"]) / 1000.0})
         return out
 
     # ---------------------------------------------------------------------------- backfills
@@ -189,13 +272,13 @@ class DagsterGraphQL:
 
         `run_config` (e.g. IN_PROCESS) applies to every run of the backfill and of its re-executions.
         """
-        params = {"assetSelection": _keys(asset_keys), "partitionNames": list(partitions)}
-        if run_config:
-            params["runConfigData"] = run_config
+        params: dict = {"assetSelection": _keys(asset_keys), "partitionNames": list(partitions)}
         if title:
             params["title"] = title
         if tags:
             params["tags"] = [{"key": k, "value": v} for k, v in tags.items()]
+        if run_config:
+            params["runConfigData"] = run_config
         data = self.query("""mutation Backfill($p: LaunchBackfillParams!) {
             launchPartitionBackfill(backfillParams: $p) { __typename
               ... on LaunchBackfillSuccess { backfillId }
@@ -220,14 +303,15 @@ class DagsterGraphQL:
                       progress: Callable[[dict], None] | None = None) -> dict:
         """Poll until the backfill is terminal and none of its runs is still going.
 
-        `alive()` returns a reason string when a process we depend on died (aborts the wait).
+        The daemon only updates a backfill on its ~30 s loop, so the terminal status can trail the
+        last run's end by up to that long. `alive()` returns a reason when a process we depend on
+        died (aborts the wait); `progress(backfill)` is called whenever the status or a run changes.
         """
         deadline = time.monotonic() + timeout
         last = None
         while True:
             bf = self.backfill(backfill_id)
-            runs_done = all(r["status"] in TERMINAL_RUN for r in bf["runs"])
-            if bf["status"] in TERMINAL_BACKFILL and runs_done:
+            if bf["status"] in TERMINAL_BACKFILL and all(r["status"] in TERMINAL_RUN for r in bf["runs"]):
                 return bf
             state = (bf["status"], tuple(sorted((r["runId"], r["status"]) for r in bf["runs"])))
             if progress is not None and state != last:
@@ -241,40 +325,160 @@ class DagsterGraphQL:
             time.sleep(poll)
 
     # ---------------------------------------------------------------------------- assets
-    def latest_materializations(self, asset_key: str, partitions: Sequence[str]) -> dict[str, dict]:
-        """{partition: latest materialization {runId, timestamp}} of one asset."""
+    def materializations_by_partition(self, asset_key: str, partitions: Sequence[str]) -> dict[str, list[dict]]:
+        """{partition: [materialization {runId, timestamp}, newest first]} of one asset."""
         data = self.query("""query M($k: AssetKeyInput!, $p: [String!]) { assetOrError(assetKey: $k) {
             __typename ... on Asset { assetMaterializations(partitions: $p) { runId partition timestamp } }
             ... on AssetNotFoundError { message } } }""", {"k": {"path": [asset_key]}, "p": list(partitions)})
-        out: dict[str, dict] = {}
+        out: dict[str, list[dict]] = {p: [] for p in partitions}
         for m in _ok(data["assetOrError"], "Asset")["assetMaterializations"]:
-            cur = out.get(m["partition"])
-            if cur is None or float(m["timestamp"]) > float(cur["timestamp"]):
-                out[m["partition"]] = m
+            out.setdefault(m["partition"], []).append(m)
+        for ms in out.values():
+            ms.sort(key=lambda m: -float(m["timestamp"]))
         return out
 
-    def materialization_count(self, asset_key: str, partitions: Sequence[str]) -> dict[str, int]:
-        data = self.query("""query M($k: AssetKeyInput!, $p: [String!]) { assetOrError(assetKey: $k) {
-            __typename ... on Asset { assetMaterializations(partitions: $p) { partition } }
-            ... on AssetNotFoundError { message } } }""", {"k": {"path": [asset_key]}, "p": list(partitions)})
-        out = {p: 0 for p in partitions}
-        for m in _ok(data["assetOrError"], "Asset")["assetMaterializations"]:
-            out[m["partition"]] = out.get(m["partition"], 0) + 1
-        return out
-
-    def asset_check_names(self, asset_key: str) -> list[str]:
-        data = self.query("""query C($k: AssetKeyInput!) { assetNodeOrError(assetKey: $k) { __typename
-            ... on AssetNode { assetChecksOrError { __typename ... on AssetChecks { checks { name } }
-              ... on AssetCheckNeedsMigrationError { message } } }
-            ... on AssetNotFoundError { message } } }""", {"k": {"path": [asset_key]}})
-        node = _ok(data["assetNodeOrError"], "AssetNode")
-        return [c["name"] for c in _ok(node["assetChecksOrError"], "AssetChecks")["checks"]]
-
-    def check_executions(self, asset_key: str, check_name: str, partition: str, limit: int = 10) -> list[dict]:
-        """Executions of one asset check for one partition, newest first."""
+    def check_executions(self, asset_key: str, check_name: str, partition: str | None = None,
+                         limit: int = 25) -> list[dict]:
+        """Executions of one asset check (optionally of one partition), newest first."""
         data = self.query("""query E($k: AssetKeyInput!, $c: String!, $p: String, $n: Int!) {
             assetCheckExecutions(assetKey: $k, checkName: $c, partition: $p, limit: $n) {
               runId status partition timestamp
-              evaluation { success targetMaterialization { runId } } } }""",
+              evaluation { success partition targetMaterialization { runId } } } }""",
                           {"k": {"path": [asset_key]}, "c": check_name, "p": partition, "n": limit})
         return data["assetCheckExecutions"]
+
+
+# -------------------------------------------------------------------------------- processes
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def _marked_pids(marker: str) -> list[int]:
+    """Pids whose environment carries STACK_MARKER=marker: what we started, and their children."""
+    needle = f"{STACK_MARKER}={marker}".encode() + b"\0"
+    out = []
+    for d in Path("/proc").glob("[0-9]*"):
+        try:
+            if needle in (d / "environ").read_bytes():
+                out.append(int(d.name))
+        except (OSError, ValueError):
+            continue
+    return [p for p in out if p != os.getpid()]
+
+
+@dataclass
+class DagsterStack:
+    """dagster-webserver and dagster-daemon on one workspace, each in its own process group.
+
+    Every child (code servers, run workers) stays in its parent's group, so stop() ends them
+    all; a per-stack marker in the environment lets stop() also find any straggler by pid.
+    """
+    url: str
+    procs: dict[str, subprocess.Popen]
+    logs: dict[str, Path]
+    marker: str
+    _files: list = field(default_factory=list)
+
+    @classmethod
+    def start(cls, *, env: dict[str, str], log_dir: Path, host: str = "127.0.0.1", port: int | None = None,
+              repo: Path = REPO, python_bin: Path | None = None) -> DagsterStack:
+        bindir = python_bin or Path(sys.executable).parent
+        if not (bindir / "dagster-webserver").exists():
+            bindir = repo / ".venv" / "bin"
+        port = port or free_port(host)
+        workspace = str(repo / "workspace.yaml")
+        marker = uuid.uuid4().hex
+        env = {**env, STACK_MARKER: marker, "PYTHONUNBUFFERED": "1"}
+        log_dir.mkdir(parents=True, exist_ok=True)
+        cmds = {"webserver": [str(bindir / "dagster-webserver"), "-w", workspace, "-h", host, "-p", str(port)],
+                "daemon": [str(bindir / "dagster-daemon"), "run", "-w", workspace]}
+        stack = cls(url=f"http://{host}:{port}", procs={}, logs={}, marker=marker)
+        try:
+            for name, cmd in cmds.items():
+                log = log_dir / f"{name}.log"
+                fh = open(log, "ab")
+                stack._files.append(fh)
+                stack.logs[name] = log
+                stack.procs[name] = subprocess.Popen(cmd, cwd=repo, env=env, stdin=subprocess.DEVNULL, stdout=fh,
+                                                     stderr=subprocess.STDOUT, start_new_session=True)
+        except BaseException:
+            stack.stop()
+            raise
+        return stack
+
+    @property
+    def client(self) -> DagsterGraphQL:
+        return DagsterGraphQL(self.url)
+
+    def log_tail(self, name: str, lines: int = 30) -> str:
+        try:
+            text = self.logs[name].read_text(errors="replace").splitlines()
+        except OSError:
+            return ""
+        return "\n".join(text[-lines:])
+
+    def dead(self) -> str | None:
+        """Why the stack is unusable (a process exited, with its log tail), or None."""
+        for name, p in self.procs.items():
+            if p.poll() is not None:
+                return f"dagster {name} exited with code {p.returncode}; log tail:\n{self.log_tail(name)}"
+        return None
+
+    def wait_until_up(self, timeout: float = 180.0) -> DagsterGraphQL:
+        gql = self.client
+        gql.wait_until_up(timeout=timeout, alive=self.dead)
+        return gql
+
+    def stop(self, timeout: float = 20.0) -> list[str]:
+        """SIGTERM each process group, SIGKILL what is left after `timeout`; returns what needed SIGKILL."""
+        killed = []
+        for p in self.procs.values():
+            if p.poll() is None:
+                try:
+                    os.killpg(p.pid, signal.SIGTERM)  # start_new_session: pgid == pid
+                except ProcessLookupError:
+                    pass
+        deadline = time.monotonic() + timeout
+        for name, p in self.procs.items():
+            try:
+                p.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                killed.append(name)
+        # the groups may outlive their leaders (a run worker finishing): SIGKILL the groups, then
+        # any process still carrying this stack's marker
+        while time.monotonic() < deadline and self._alive_groups():
+            time.sleep(0.2)
+        for p in self.procs.values():
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+                killed.append(f"group {p.pid}")
+            except ProcessLookupError:
+                pass
+        for pid in _marked_pids(self.marker):
+            try:
+                os.kill(pid, signal.SIGKILL)
+                killed.append(f"pid {pid}")
+            except ProcessLookupError:
+                pass
+        for p in self.procs.values():
+            try:
+                p.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+        for fh in self._files:
+            fh.close()
+        self._files.clear()
+        return killed
+
+    def _alive_groups(self) -> bool:
+        for p in self.procs.values():
+            try:
+                os.killpg(p.pid, 0)
+                return True
+            except ProcessLookupError:
+                continue
+            except PermissionError:
+                return True
+        return False

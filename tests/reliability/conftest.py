@@ -100,3 +100,28 @@ def restore_environ():
     os.environ.clear()
     os.environ.update(saved)
     os.chdir(cwd)
+
+
+@pytest.fixture
+def materialize_here(monkeypatch):
+    """Factory: materialize(assets, partition_key, url, home) in this process, real resources,
+    throwaway sqlite instance in `home` (which also holds the plan cache), tiny scale."""
+    import dagster as dg
+
+    from aquamind_assets.definitions import defs
+
+    for var in ("AQUAMIND_SCENARIO", "AQUAMIND_SEED", "AQUAMIND_REPLACE_ALL", "AQUAMIND_DAGSTER_DATABASE_URL"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("AQUAMIND_SCALE", "tiny")
+
+    def run(assets, partition_key, url: str, home: Path, instance=None):
+        monkeypatch.setenv("AQUAMIND_DATABASE_URL", url)
+        monkeypatch.setenv("DAGSTER_HOME", str(home))
+        kw = dict(partition_key=partition_key, resources={"warehouse": defs.resources["warehouse"]},
+                  raise_on_error=False)
+        if instance is not None:
+            return dg.materialize(assets, instance=instance, **kw)
+        with dg.instance_for_test(temp_dir=str(home)) as inst:
+            return dg.materialize(assets, instance=inst, **kw)
+
+    return run

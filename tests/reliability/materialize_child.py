@@ -34,19 +34,12 @@ def main() -> int:
 
     from aquamind_assets.defs import loading
     from aquamind_assets.definitions import YEARLY_ASSETS, defs
-    from aquamind_assets.warehouse.schema import Frame
 
     if args.pace > 0:
-        unpaced = loading.frames
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from rel_helpers import paced
 
-        def paced(plan, year, render):
-            for frame in unpaced(plan, year, render):
-                n = len(frame)
-                for i in range(0, n, args.slice):
-                    yield Frame(frame.table, {k: v[i:i + args.slice] for k, v in frame.columns.items()})
-                    time.sleep(args.pace)
-
-        loading.frames = paced  # load_year looks the name up at call time
+        loading.frames = paced(loading.frames, args.pace, args.slice)  # looked up at call time
 
     (asset,) = [a for a in YEARLY_ASSETS if a.key.to_user_string() == args.asset]
     home = Path(os.environ["DAGSTER_HOME"])

@@ -151,5 +151,21 @@ def load_test_module(relpath: str, name: str):
     return module
 
 
+def paced(frames_fn, pace: float, rows: int = 2000):
+    """Wrap aquamind_assets.defs.loading.frames so each frame reaches the real writer in slices of
+    `rows` with `pace` seconds between them: consecutive slices of a table share the one COPY
+    statement of the real YearLoad, so the rows and the checksum are those of an undisturbed run
+    (the checksum does not depend on how rows are split); only the window a test can hit widens."""
+    from aquamind_assets.warehouse.schema import Frame
+
+    def slow(plan, year, render):
+        for frame in frames_fn(plan, year, render):
+            for i in range(0, len(frame), rows):
+                yield Frame(frame.table, {k: v[i:i + rows] for k, v in frame.columns.items()})
+                time.sleep(pace)
+
+    return slow
+
+
 def one_line(text: str) -> bool:
     return len(text.strip().splitlines()) == 1

@@ -5,6 +5,7 @@ the report written to a temporary AQUAMIND_REPORT_DIR. Everything set here is un
 """
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -36,6 +37,17 @@ def _url(conninfo: str) -> str:
     return f"postgresql://{auth}@{d.get('host') or '127.0.0.1'}:{d.get('port') or 5432}/{quote(d['dbname'], safe='')}"
 
 
+def _dbt_target(tmp_path_factory) -> Path:
+    """A temporary dbt target path, seeded with the project's partial-parse file when there is one."""
+    from aquamind_assets.defs.dbt.project import DBT_DIR
+
+    target = tmp_path_factory.mktemp("dbt_target")
+    partial = DBT_DIR / "target" / "partial_parse.msgpack"
+    if partial.exists():
+        shutil.copy(partial, target / partial.name)
+    return target
+
+
 @pytest.fixture(scope="module")
 def built_report(db_url, tmp_path_factory):
     from aquamind_assets import settings
@@ -54,6 +66,8 @@ def built_report(db_url, tmp_path_factory):
         mp.setenv("AQUAMIND_SCALE", "tiny")
         mp.setenv("DAGSTER_HOME", str(home))
         mp.setenv("AQUAMIND_REPORT_DIR", str(report_dir))
+        # each dbt invocation writes a target dir of its own: keep them out of dbt_project/target
+        mp.setenv("DBT_TARGET_PATH", str(_dbt_target(tmp_path_factory)))
         for var in ("AQUAMIND_SCENARIO", "AQUAMIND_SEED", "AQUAMIND_REPLACE_ALL"):
             mp.delenv(var, raising=False)
         for k, v in dbt_env.items():  # set here so the dbt assets' _env() never writes os.environ

@@ -1,0 +1,121 @@
+"""End-to-end fixtures: a fresh warehouse + `<name>_dagster` database, a tmp DAGSTER_HOME with a copy
+of dagster_home/dagster.yaml, and dagster-webserver + dagster-daemon started on them, as a user
+runs them (their own process groups, logs under the tmp home). Everything is stopped and the
+Dagster database dropped afterwards, whatever happened; tests/conftest.py's db_url drops the
+warehouse.
+"""
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+
+# pytest's default (prepend) import mode puts this directory, which has no __init__.py, first on
+# sys.path, where graphql.py would shadow graphql-core for the rest of the session. Import the real
+# package now, with this directory off the path, so sys.modules holds it; load ours by file path.
+_saved_path = list(sys.path)
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
+try:
+    import graphql as _graphql_core  # noqa: F401
+except ImportError:  # dagster-graphql not installed: nothing here would import it either
+    pass
+finally:
+    sys.path[:] = _saved_path
+
+
+def _load_helper():
+    name = "aquamind_e2e_graphql"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, HERE / "graphql.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses resolve annotations through sys.modules
+    spec.loader.exec_module(module)
+    return module
+
+
+gqlh = _load_helper()
+
+
+def conninfo_to_url(conninfo: str) -> str:
+    """libpq key=value conninfo (what db_url yields) -> the postgresql:// URL settings accept."""
+    from urllib.parse import quote
+
+    d = conninfo_to_dict(conninfo)
+    auth = quote(d.get("user") or "postgres", safe="")
+    if d.get("password"):
+        auth += ":" + quote(d["password"], safe="")
+    return f"postgresql://{auth}@{d.get('host') or '127.0.0.1'}:{d.get('port') or 5432}/{quote(d['dbname'], safe='')}"
+
+
+@dataclass
+class E2EEnv:
+    db_url: str          # warehouse, postgresql:// form
+    dagster_url: str     # <warehouse>_dagster
+    home: Path           # tmp DAGSTER_HOME (dagster.yaml copy, faults/, plan cache, logs)
+    env: dict[str, str]  # environment of every process we start
+
+    def fault(self, asset: str, year: int | str) -> Path:
+        """The file defs/loading.check_fault looks for."""
+        return self.home / "faults" / f"{asset}-{year}"
+
+
+@pytest.fixture(scope="module")
+def e2e_env(db_url, tmp_path_factory):
+    from aquamind_assets import settings
+
+    home = tmp_path_factory.mktemp("e2e_dagster_home")
+    shutil.copy(REPO / "dagster_home" / "dagster.yaml", home / "dagster.yaml")
+    url = conninfo_to_url(db_url)
+    resolved = settings.resolve(start_embedded=False, env={settings.WAREHOUSE_URL_VAR: url})
+    settings.ensure_databases(resolved)  # creates <name>_dagster (the warehouse exists already)
+    base = {k: v for k, v in os.environ.items()
+            if k not in ("AQUAMIND_SCENARIO", "AQUAMIND_SEED", "AQUAMIND_REPLACE_ALL", settings.DAGSTER_URL_VAR)}
+    env = {**base, **settings.export_env(resolved, env={"DAGSTER_HOME": str(home)}),
+           settings.WAREHOUSE_URL_VAR: url, "AQUAMIND_SCALE": "tiny"}
+    assert env["DAGSTER_HOME"] == str(home) and env["DAGSTER_PG_DB"] == resolved.dagster_dbname
+    try:
+        yield E2EEnv(db_url=url, dagster_url=resolved.dagster_url, home=home, env=env)
+    finally:
+        admin = conninfo_to_url(db_url).rsplit("/", 1)[0] + "/postgres"
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                sql.Identifier(resolved.dagster_dbname)))
+
+
+@pytest.fixture(scope="module")
+def dagster_instance(e2e_env):
+    """The test process's handle on the same instance (Postgres storage from the copied dagster.yaml).
+
+    Opening it first creates Dagster's tables, so the webserver and daemon do not race to do it.
+    """
+    import dagster as dg
+
+    with pytest.MonkeyPatch.context() as mp:
+        for k, v in e2e_env.env.items():
+            mp.setenv(k, v)
+        with dg.DagsterInstance.from_config(str(e2e_env.home)) as instance:
+            yield instance
+
+
+@pytest.fixture(scope="module")
+def dagster_stack(e2e_env, dagster_instance):
+    """dagster-webserver + dagster-daemon, started (not yet waited for); always stopped afterwards."""
+    stack = gqlh.DagsterStack.start(env=e2e_env.env, log_dir=e2e_env.home / "logs", repo=REPO)
+    try:
+        yield stack
+    finally:
+        killed = stack.stop(timeout=20)
+        if killed:
+            print(f"e2e: needed SIGKILL for {killed}")
