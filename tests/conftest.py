@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
@@ -15,6 +16,14 @@ from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
 DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def _with_dbname(url: str, name: str) -> str:
+    """The admin URL pointed at another database, still a postgresql:// URL (what settings.py accepts)."""
+    if "://" not in url:
+        return make_conninfo(url, dbname=name)
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
 
 
 @pytest.fixture(scope="session")
@@ -29,7 +38,7 @@ def db_url(admin_url):
     with psycopg.connect(admin_url, autocommit=True) as admin:
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     try:
-        yield make_conninfo(admin_url, dbname=name)
+        yield _with_dbname(admin_url, name)
     finally:
         with psycopg.connect(admin_url, autocommit=True) as admin:
             admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))

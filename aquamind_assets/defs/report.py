@@ -17,7 +17,7 @@ def report_dir() -> Path:
     return Path(os.environ.get("AQUAMIND_REPORT_DIR") or settings.repo_root() / "reports")
 
 
-@dg.asset(deps=[dg.AssetKey(m) for m in MARTS], group_name="reports", kinds={"html"},
+@dg.asset(deps=[dg.AssetKey(["analytics", m]) for m in MARTS], group_name="reports", kinds={"html"},
           description="Self-contained HTML report: six charts with their data embedded, summary, data quality "
                       "and statistical validation tables, all read from the dbt marts.")
 def report(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:

@@ -9,7 +9,7 @@ CHARTS = {
     "sea_temperature": ("Sea temperature, annual mean by geography (C)", "line", "year", "value", "geography",
                         """SELECT year, geography, round(value::numeric, 3)::float AS value FROM analytics.stat_validation
                            WHERE metric = 'sea_temperature_annual_mean_c' ORDER BY geography, year"""),
-    "growth": ("Growth curves: mean weight (g, log scale) by days since egg intake, 12 batches", "line-log", "day",
+    "growth": ("Growth curves: mean weight (g, log scale) by days since egg intake, first completed batches", "line-log", "day",
                "weight_g", "batch", """SELECT b.batch_number AS batch, p.day, round(p.w::numeric, 2)::float AS weight_g
                        FROM analytics.batch_lifecycle l JOIN (SELECT batch_id, batch_number, start_date
                              FROM analytics.fcr_by_batch WHERE is_completed ORDER BY batch_id LIMIT 12) b

@@ -28,7 +28,9 @@ def _table(rows: list[dict]) -> str:
     return f"<table><tr>{head}</tr>{''.join(body)}</table>"
 
 
-def render_html(data: dict, title: str = "AquaMind: ten years of salmon farming, 2015-2024", meta: str = "") -> str:
+def render_html(data: dict, title: str = "", meta: str = "") -> str:
+    years = [r["year"] for r in data["tables"].get("summary", [])]
+    title = title or (f"AquaMind: salmon farming, {min(years)}-{max(years)}" if years else "AquaMind report")
     out = [f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
            f"<style>{CSS}</style></head><body><h1>{html.escape(title)}</h1><p class='meta'>{html.escape(meta)}</p>"]
     for name, (heading, kind, x, y, s, _) in CHARTS.items():

@@ -40,12 +40,18 @@ def chart(rows: list[dict], kind: str, x: str, y: str, s: str) -> str:
              f'<line x1="{L}" y1="{T}" x2="{L}" y2="{H - B}" stroke="#444"/>']
     for i in range(5):
         v = lo + (hi - lo) * i / 4
-        label = f"{10 ** v:,.3g}" if log else f"{v:,.3g}"
+        shown = 10 ** v if log else v
+        label = f"{shown:,.0f}" if abs(shown) >= 100 else f"{shown:.3g}"
         yy = T + (H - T - B) * (1 - i / 4)
         parts.append(f'<text x="{L - 6}" y="{yy + 4:.1f}" text-anchor="end" font-size="11">{label}</text>')
-    step = max(1, len(xs) // 10)
-    for v in xs[::step]:
-        parts.append(f'<text x="{px(v):.1f}" y="{H - B + 16}" text-anchor="middle" font-size="11">{html.escape(str(v))}</text>')
+    if numeric_x and kind != "bar":  # evenly spaced ticks on a numeric axis
+        ticks = [xs[0] + (xs[-1] - xs[0]) * i / 5 for i in range(6)]
+        labels = [(t, f"{t:,.0f}") for t in ticks]
+    else:
+        step = max(1, len(xs) // 10)
+        labels = [(v, str(v)) for v in xs[::step]]
+    for v, text in labels:
+        parts.append(f'<text x="{px(v):.1f}" y="{H - B + 16}" text-anchor="middle" font-size="11">{html.escape(text)}</text>')
     n = len(series)
     for k, (name, pts) in enumerate(sorted(series.items())):
         c = COLORS[k % len(COLORS)]

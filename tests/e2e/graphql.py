@@ -295,6 +295,11 @@ class DagsterGraphQL:
               ... on Error { message } } }""", {"p": {"parentRunId": backfill_id, "strategy": strategy}})
         return _ok(data["reexecutePartitionBackfill"], "LaunchBackfillSuccess")["backfillId"]
 
+    def cancel_backfill(self, backfill_id: str) -> None:
+        data = self.query("""mutation Cancel($id: String!) { cancelPartitionBackfill(backfillId: $id) {
+            __typename ... on PythonError { message stack } ... on Error { message } } }""", {"id": backfill_id})
+        _ok(data["cancelPartitionBackfill"], "CancelBackfillSuccess")
+
     def backfill(self, backfill_id: str) -> dict:
         return _ok(self.query(BACKFILL_QUERY, {"id": backfill_id})["partitionBackfillOrError"], "PartitionBackfill")
 

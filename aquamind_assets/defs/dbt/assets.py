@@ -16,11 +16,18 @@ TRANSLATOR = DagsterDbtTranslator(settings=DagsterDbtTranslatorSettings(
 
 
 def _env() -> None:
-    """dbt reads the warehouse from AQUAMIND_DBT_*; derive them from the one database setting."""
+    """dbt reads the warehouse from AQUAMIND_DBT_*: derive them, on every run, from the one database
+    setting; and keep only the newest dbt target folders (dagster-dbt writes one per invocation)."""
     import os
+    import shutil
 
-    if "AQUAMIND_DATABASE_URL" in os.environ and "AQUAMIND_DBT_DBNAME" not in os.environ:
-        os.environ.update(settings.export_env(settings.resolve(start_embedded=False)))
+    if "AQUAMIND_DATABASE_URL" in os.environ:
+        env = settings.export_env(settings.resolve(start_embedded=False))
+        os.environ.update({k: v for k, v in env.items() if k.startswith("AQUAMIND_DBT_")})
+    runs = sorted((p for p in dbt_project.project_dir.joinpath("target").glob("dbt_*-*") if p.is_dir()),
+                  key=lambda p: p.stat().st_mtime)
+    for old in runs[:-10]:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 @dbt_assets(manifest=MANIFEST, project=dbt_project, select="tag:year_incremental", partitions_def=YEARS,
