@@ -9,7 +9,7 @@ import hashlib
 import json
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -26,15 +26,30 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
 
 
+Geo = Literal["FO", "SC"]
+Count = Annotated[int, Field(ge=1, le=80)]  # bounded: a typo must not ask for 10**9 sites
+Share = Annotated[float, Field(gt=0, le=1)]
+Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+
+
 class Scale(Strict):
     """How big the operation is. Presets below; a scenario may override single fields."""
 
-    stations_per_geography: dict[str, int]
-    sea_sites: dict[str, int]
-    pens_per_site: tuple[int, int]
-    batches_per_year: dict[str, float]
+    stations_per_geography: dict[Geo, Count]
+    sea_sites: dict[Geo, Count]
+    pens_per_site: tuple[Annotated[int, Field(ge=1, le=40)], Annotated[int, Field(ge=1, le=40)]]
+    batches_per_year: dict[Geo, Annotated[float, Field(gt=0, le=40, allow_inf_nan=False)]]
     fish_scale: float = Field(gt=0, le=1.0)  # multiplies egg numbers (tiny/small keep units few)
     cadence_multiplier: int = Field(1, ge=1, le=4)  # 2 doubles every sensor's readings per day
+
+    @model_validator(mode="after")
+    def _complete(self) -> "Scale":
+        for name in ("stations_per_geography", "sea_sites", "batches_per_year"):
+            if set(getattr(self, name)) != {"FO", "SC"}:
+                raise ValueError(f"{name} needs both geographies FO and SC")
+        if self.pens_per_site[0] > self.pens_per_site[1]:
+            raise ValueError("pens_per_site is reversed: give (fewest, most)")
+        return self
 
 
 PRESETS: dict[str, dict] = {
@@ -52,26 +67,27 @@ ScaleName = Literal["tiny", "small", "full", "full2x"]
 class Biology(Strict):
     """Numbers from REFERENCE.md; the defaults are the calibrated values."""
 
-    eggs_per_batch: tuple[float, float] = (3.0e6, 3.5e6)
+    eggs_per_batch: tuple[Annotated[float, Field(ge=1e4, le=1e7)], Annotated[float, Field(ge=1e4, le=1e7)]] = (3.0e6, 3.5e6)
     external_egg_share: float = Field(0.6, ge=0, le=1)
-    tgc_sea: tuple[float, float] = (2.95, 0.15)  # mean, sd per batch (genetics)
-    tgc_freshwater: dict[str, float] = {"fry": 1.3, "parr": 2.0, "smolt": 1.9, "post_smolt": 2.3}
-    stage_out_weight_g: dict[str, float] = {"egg_alevin": 0.25, "fry": 5.0, "parr": 45.0,
-                                            "smolt": 140.0}
-    smolt_transfer_g: dict[str, tuple[float, float]] = {"FO": (120.0, 400.0),
-                                                        "SC": (110.0, 200.0)}  # 2015 -> 2024
-    harvest_live_kg: dict[str, tuple[float, float]] = {"FO": (5.95, 0.25), "SC": (5.15, 0.25)}
-    gutted_ratio: tuple[float, float] = (0.83, 0.85)
-    stage_survival: dict[str, float] = {"egg_alevin": 0.84, "fry": 0.72, "parr": 0.93,
-                                        "smolt": 0.96, "post_smolt": 0.97}
-    sea_monthly_mortality_pct: dict[str, float] = {"FO": 0.5, "SC": 0.8}
-    transfer_loss: tuple[float, float] = (0.01, 0.02)
-    pen_max_fish: int = Field(200_000, gt=0)
-    sea_density_limits: tuple[float, float, float, float] = (10.0, 15.0, 20.0, 25.0)
-    freshwater_density_kg_m3: float = Field(50.0, gt=0)
-    fallow_days: dict[str, int] = {"FO": 60, "SC": 28}
-    cleaning_days: dict[str, int] = {"tray": 7, "tank": 14}
-    lice_threshold: tuple[float, float] = (0.5, 1.0)  # Feb-June, July-Jan (adult females/fish)
+    tgc_sea: tuple[Annotated[float, Field(gt=0, le=6)], Annotated[float, Field(ge=0, le=1)]] = (2.95, 0.15)  # mean, sd
+    tgc_freshwater: dict[Literal["fry", "parr", "smolt", "post_smolt"], Annotated[float, Field(gt=0, le=6)]] = {
+        "fry": 1.3, "parr": 2.0, "smolt": 1.9, "post_smolt": 2.3}
+    stage_out_weight_g: dict[Literal["egg_alevin", "fry", "parr", "smolt"], Positive] = {
+        "egg_alevin": 0.25, "fry": 5.0, "parr": 45.0, "smolt": 140.0}
+    smolt_transfer_g: dict[Geo, tuple[Positive, Positive]] = {"FO": (120.0, 400.0), "SC": (110.0, 200.0)}  # 2015 -> 2024
+    harvest_live_kg: dict[Geo, tuple[Annotated[float, Field(ge=1, le=10)], Annotated[float, Field(ge=0, le=2)]]] = {
+        "FO": (5.95, 0.25), "SC": (5.15, 0.25)}
+    gutted_ratio: tuple[Share, Share] = (0.83, 0.85)
+    stage_survival: dict[Literal["egg_alevin", "fry", "parr", "smolt", "post_smolt"], Share] = {
+        "egg_alevin": 0.84, "fry": 0.72, "parr": 0.93, "smolt": 0.96, "post_smolt": 0.97}
+    sea_monthly_mortality_pct: dict[Geo, Annotated[float, Field(ge=0, le=20)]] = {"FO": 0.5, "SC": 0.8}
+    transfer_loss: tuple[Annotated[float, Field(ge=0, lt=1)], Annotated[float, Field(ge=0, lt=1)]] = (0.01, 0.02)
+    pen_max_fish: int = Field(200_000, gt=0, le=200_000)
+    sea_density_limits: tuple[Positive, Positive, Positive, Positive] = (10.0, 15.0, 20.0, 25.0)
+    freshwater_density_kg_m3: float = Field(50.0, gt=0, le=200)
+    fallow_days: dict[Geo, Annotated[int, Field(ge=0, le=365)]] = {"FO": 60, "SC": 28}
+    cleaning_days: dict[Literal["tray", "tank"], Annotated[int, Field(ge=0, le=90)]] = {"tray": 7, "tank": 14}
+    lice_threshold: tuple[Positive, Positive] = (0.5, 1.0)  # Feb-June, July-Jan (adult females/fish)
 
 
 class Scenario(Strict):
@@ -86,8 +102,8 @@ class Scenario(Strict):
     @model_validator(mode="after")
     def _years(self) -> "Scenario":
         if not (FIRST_YEAR <= self.start_year <= self.end_year <= LAST_YEAR):
-            raise ValueError(f"years {self.start_year}-{self.end_year} must lie within "
-                             f"{FIRST_YEAR}-{LAST_YEAR} with start <= end")
+            raise ValueError(f"start_year/end_year {self.start_year}-{self.end_year} must lie within "
+                             f"{FIRST_YEAR}-{LAST_YEAR} with start_year <= end_year")
         unknown = set(self.scale_overrides) - set(Scale.model_fields)
         if unknown:
             raise ValueError(f"unknown scale_overrides key {sorted(unknown)[0]!r}")
@@ -95,7 +111,8 @@ class Scenario(Strict):
             Scale(**{**PRESETS[self.scale], **self.scale_overrides})
         except ValidationError as e:
             err = e.errors()[0]
-            raise ValueError(f"scale_overrides.{'.'.join(map(str, err['loc']))}: {err['msg']}") from None
+            where = ".".join(["scale_overrides", *map(str, err["loc"])])
+            raise ValueError(f"{where}: {err['msg'].removeprefix('Value error, ')}") from None
         return self
 
     @cached_property
@@ -114,8 +131,10 @@ class Scenario(Strict):
 
 def _one_line(err: ValidationError) -> str:
     e = err.errors()[0]
-    where = ".".join(str(p) for p in e["loc"]) or "scenario"
+    where = ".".join(str(p) for p in e["loc"])
     msg = e["msg"].removeprefix("Value error, ")
+    if not where:
+        return f"invalid scenario: {msg}"
     if e["type"] == "extra_forbidden":
         return f"unknown scenario key {where!r}: remove it (see aquamind_assets/scenarios/default.json)"
     return f"invalid scenario value for {where!r}: {msg}"

@@ -78,8 +78,8 @@ def dagster_home(env: Mapping[str, str] | None = None) -> Path:
 
 def redact(url: str) -> str:
     """Replace any password in a URL (userinfo or ?password=) with ***."""
-    out = re.sub(r"^([a-zA-Z][\w+.-]*://[^:/?#@]*):[^@/?#]*@", r"\1:***@", str(url))
-    return re.sub(r"(?i)([?&]password=)[^&#]*", r"\1***", out)
+    out = re.sub(r"^([^@]*?://[^:@/]*):.*@", r"\1:***@", str(url).strip())  # userinfo: up to the last @
+    return re.sub(r"(?i)(password\s*=\s*)[^&#\s]*", r"\1***", out)
 
 
 def _parse(url: str, var: str) -> _Parts:
@@ -89,7 +89,7 @@ def _parse(url: str, var: str) -> _Parts:
         parts = urlsplit(url.strip())
         port = parts.port or 5432
     except ValueError as exc:  # bad port such as :abc or :99999
-        raise InvalidDatabaseURL(f"{var}={shown} is not a valid URL ({exc})") from None
+        raise InvalidDatabaseURL(f"{var}={shown} is not a valid URL (invalid port)") from None
     scheme = parts.scheme.lower().split("+", 1)[0]  # accept postgresql+psycopg2:// too
     if scheme not in _SCHEMES:
         raise InvalidDatabaseURL(
@@ -237,7 +237,7 @@ def check_reachable(settings: DatabaseSettings, timeout: float = 3.0) -> None:
             return
     except psycopg.OperationalError as exc:
         msg = _one_line(exc, settings.password)
-        if "does not exist" in msg and settings.dbname in msg:
+        if f'database "{settings.dbname}" does not exist' in msg:
             return  # the server answered; ensure_databases() creates the database
         raise DatabaseUnreachable(
             f"PostgreSQL at {where} refused user {settings.user!r}: {msg}; check {WAREHOUSE_URL_VAR}"
@@ -255,15 +255,19 @@ def _ensure_one(url: str, var: str) -> bool:
             return False
     except psycopg.OperationalError as exc:
         msg = _one_line(exc, parts.password)
-        if "does not exist" not in msg:
+        if f'database "{parts.dbname}" does not exist' not in msg:
             raise DatabaseUnreachable(
                 f"cannot use PostgreSQL at {parts.host}:{parts.port}: {msg}; {_FIX}"
             ) from None
-    with _connect(_build(parts, "postgres"), 5) as conn:
-        try:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(parts.dbname)))
-        except errors.DuplicateDatabase:  # another process won the race
-            return False
+    try:
+        with _connect(_build(parts, "postgres"), 5) as conn:
+            try:
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(parts.dbname)))
+            except (errors.DuplicateDatabase, errors.UniqueViolation):  # another process won the race
+                return False
+    except psycopg.OperationalError as exc:
+        raise DatabaseUnreachable(f"cannot create database {parts.dbname!r} at {parts.host}:{parts.port}: "
+                                  f"{_one_line(exc, parts.password)}; {_FIX}") from None
     return True
 
 

@@ -10,13 +10,14 @@ import time
 from collections.abc import Callable, Iterable
 
 import dagster as dg
+import psycopg
 
 from .. import settings
 from ..plan_cache import code_version
 from ..scenario import ScenarioError
 from ..validation import FrameInvalid, validate
 from ..warehouse.checks import Check, CheckFailed, CheckResult
-from ..warehouse.ddl import all_tables, create_warehouse
+from ..warehouse.ddl import all_tables, ensure_warehouse
 from ..warehouse.load import ScenarioMismatch, YearLoad
 from ..warehouse.schema import Frame, Table
 from .resources import Warehouse
@@ -59,20 +60,24 @@ def load_year(context: dg.AssetExecutionContext, warehouse: Warehouse, asset: st
     scenario = warehouse.scenario()
     plan = warehouse.plan(log=context.log.info)
     t_plan = time.perf_counter() - t0
-    with warehouse.connect() as conn:
-        create_warehouse(conn)
-        try:
+    try:
+        with warehouse.connect() as conn:
+            ensure_warehouse(conn)
             with YearLoad(conn, asset=asset, year=year, tables=[TABLES[t] for t in tables],
                           scenario_hash=scenario.data_hash(), code_version=code_version(), checks=rules,
                           replace_all=warehouse.replace_everything()) as load:
                 load.write_stream(frames(plan, year, render))
-        except CheckFailed as e:
-            for r in e.results:
-                yield check_result(r)
-            raise dg.Failure(description=str(e), allow_retries=False,
-                             metadata={"failed_rule": e.result.name, "sample": dg.MetadataValue.json(e.result.sample)})
-        except (FrameInvalid, ScenarioMismatch, ScenarioError) as e:  # not transient: no retry
-            raise dg.Failure(description=str(e), allow_retries=False) from None
+    except CheckFailed as e:
+        for r in e.results:
+            yield check_result(r)
+        raise dg.Failure(description=str(e), allow_retries=False,
+                         metadata={"failed_rule": e.result.name, "sample": dg.MetadataValue.json(e.result.sample)})
+    except (FrameInvalid, ScenarioMismatch, ScenarioError) as e:  # not transient: no retry
+        raise dg.Failure(description=str(e), allow_retries=False) from None
+    except psycopg.OperationalError as e:  # transient (restart, network): one line, RetryPolicy retries
+        first = (str(e).strip().splitlines() or ["connection lost"])[0]
+        raise dg.Failure(description=f"lost the warehouse connection while loading {asset} {year} "
+                                     f"(rolled back, will retry): {first}", allow_retries=True) from None
     res = load.result
     wall = time.perf_counter() - t0
     context.log.info(f"{asset} {year}: {res.total_rows:,} rows in {wall:.1f} s "

@@ -11,7 +11,7 @@ from ..sim.reference import reference_tables
 from ..scenario import ScenarioError
 from ..validation import FrameInvalid, validate
 from ..warehouse.checks import CheckFailed
-from ..warehouse.ddl import create_warehouse
+from ..warehouse.ddl import ensure_warehouse
 from ..warehouse.load import StaticLoad
 from ..warehouse.schema import Frame
 from ..warehouse.tables import INFRASTRUCTURE_TABLES, REFERENCE_TABLES
@@ -39,7 +39,7 @@ def static_assets(context: dg.AssetExecutionContext, warehouse: Warehouse):
     infra = {f"infrastructure.{k}": v for k, v in plan.infra.tables.items()}
     ref = reference_tables()
     with warehouse.connect() as conn:
-        create_warehouse(conn)
+        ensure_warehouse(conn)
         try:
             with StaticLoad(conn, asset="static", tables=[*REFERENCE_TABLES, *INFRASTRUCTURE_TABLES],
                             scenario_hash=scenario.data_hash(), code_version=code_version(), checks=RULES,

@@ -42,6 +42,19 @@ def _check_disk(scenario, years) -> None:
                        f"{free / 2**30:.1f} GiB free; free space or choose a smaller --scale/--years")
 
 
+def failure_line(result) -> str:
+    """The innermost cause of a failed run's first failed step, as one line."""
+    failures = [e for e in result.all_events if e.is_step_failure]
+    if not failures:
+        return "run failed"
+    err = failures[0].event_specific_data.error
+    while err.cause is not None and err.cls_name in ("DagsterExecutionStepExecutionError", "RetryRequestedFromPolicy",
+                                                     "DagsterMaxRetriesExceededError"):
+        err = err.cause
+    lines = [ln.strip() for ln in err.message.strip().splitlines() if ln.strip()]
+    return lines[0] if lines else err.cls_name
+
+
 def _materialize(assets, partition_key=None, label=""):
     import dagster as dg
 
@@ -56,9 +69,7 @@ def _materialize(assets, partition_key=None, label=""):
     rows = sum(int(m.metadata["dagster/row_count"].value) for m in
                (e.materialization for e in result.get_asset_materialization_events()) if "dagster/row_count" in m.metadata)
     if not result.success:
-        failures = [e for e in result.all_events if e.is_step_failure]
-        msg = failures[0].event_specific_data.error.message.strip().splitlines()[-1] if failures else "run failed"
-        raise CliError(f"{label} failed (run {result.run_id[:8]}): {msg}")
+        raise CliError(f"{label} failed (run {result.run_id[:8]}): {failure_line(result)}")
     print(f"  {label:<10} {rows:>12,} rows {dt:8.1f} s {rows / max(dt, 1e-9):>12,.0f} rows/s", flush=True)
     return result
 

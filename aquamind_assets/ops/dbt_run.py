@@ -18,6 +18,7 @@ def build_and_report(years: tuple[int, int] = (FIRST_YEAR, LAST_YEAR), out: str 
     import dagster as dg
 
     from ..cli import CliError
+    from .commands import failure_line
     from ..definitions import defs
     from ..defs import report
     from ..defs.dbt.assets import dbt_cross_year, dbt_staging, dbt_year_incremental
@@ -34,9 +35,7 @@ def build_and_report(years: tuple[int, int] = (FIRST_YEAR, LAST_YEAR), out: str 
         result = dg.materialize(assets, instance=dg.DagsterInstance.get(), resources=resources,
                                 tags={"aquamind/source": "cli", **tags}, raise_on_error=False, run_config=QUIET)
         if not result.success:
-            failures = [e for e in result.all_events if e.is_step_failure]
-            msg = failures[0].event_specific_data.error.message.strip().splitlines()[-1] if failures else "failed"
-            raise CliError(f"{label} failed (run {result.run_id[:8]}): {msg}")
+            raise CliError(f"{label} failed (run {result.run_id[:8]}): {failure_line(result)}")
         checks = result.get_asset_check_evaluations()
         failed = [c.check_name for c in checks if not c.passed]
         print(f"  {label:<10} {time.perf_counter() - t0:8.1f} s  {len(checks)} dbt tests"

@@ -164,6 +164,25 @@ def create_warehouse(conn, years=YEARS, tables: list[Table] | None = None, *,
                 _add_foreign_keys(conn, table)
 
 
+def warehouse_complete(conn, years=YEARS, tables: list[Table] | None = None) -> bool:
+    """Every table and year partition already exists (a catalog read: takes no lock)."""
+    tables = all_tables() if tables is None else list(tables)
+    want = {(t.schema, t.name) for t in tables} | {(t.schema, t.partition_name(y)) for t in tables
+                                                    if t.yearly for y in years}
+    want.add(("meta", "partition_load"))
+    rows = conn.execute("""SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                           WHERE c.relkind IN ('r', 'p') AND n.nspname = ANY(%s)""",
+                        (sorted({s for s, _ in want}),)).fetchall()
+    return want <= set(rows)
+
+
+def ensure_warehouse(conn, years=YEARS) -> None:
+    """create_warehouse only when something is missing: every load calls this, and the DDL's index
+    statements would otherwise queue behind any running load's partition lock and serialize them all."""
+    if not warehouse_complete(conn, years):
+        create_warehouse(conn, years)
+
+
 def drop_warehouse(conn, tables: list[Table] | None = None) -> None:
     """Drop every warehouse schema (domains, meta and those of `tables`) with everything in it."""
     tables = all_tables() if tables is None else list(tables)

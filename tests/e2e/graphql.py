@@ -253,7 +253,7 @@ class DagsterGraphQL:
 
     @staticmethod
     def materializations(events: list[dict]) -> list[dict]:
-        """[{asset, partition, metadata: {label: value}}] of a run's materialization events."""
+        """[{asset, partition, step, timestamp, metadata: {label: value}}] of a run's materialization events."""
         out = []
         for e in events:
             if e["__typename"] != "MaterializationEvent":
@@ -261,7 +261,7 @@ class DagsterGraphQL:
             md = {m["label"]: next((m[k] for k in ("intValue", "floatValue", "text") if m.get(k) is not None), None)
                   for m in e.get("metadataEntries") or []}
             out.append({"asset": "/".join(e["assetKey"]["path"]), "partition": e["partition"], "metadata": md,
-                        "timestamp": float(e["timestamp"]) / 1000.0})
+                        "step": e.get("stepKey"), "timestamp": float(e["timestamp"]) / 1000.0})
         return out
 
     # ---------------------------------------------------------------------------- backfills

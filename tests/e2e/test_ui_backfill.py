@@ -93,7 +93,8 @@ def _materialize_static(instance):
     from aquamind_assets.defs import static
 
     return dg.materialize([static.static_assets], instance=instance, raise_on_error=False,
-                          resources={"warehouse": defs.resources["warehouse"]}, tags={"aquamind/source": "e2e"})
+                          resources={"warehouse": defs.resources["warehouse"]}, tags={"aquamind/source": "e2e"},
+                          run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}})
 
 
 @pytest.mark.slow

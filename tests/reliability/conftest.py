@@ -15,10 +15,18 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from rel_helpers import READING, create_db, drop_db, loads, url_of, year_fingerprint
+from rel_helpers import JANITOR, READING, create_db, drop_db_later, loads, url_of, year_fingerprint
 
 TEMPLATE_ASSETS = ("batches", "mortality_events", "health", "harvest", "environmental_readings")
 TEMPLATE_YEARS = ("2015", "2016")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_databases_at_the_end():
+    """Databases are dropped in the background (see rel_helpers._Janitor); wait for them at the end."""
+    yield
+    errors = JANITOR.drain()
+    assert not errors, errors
 
 
 @pytest.fixture(scope="session")
@@ -68,7 +76,7 @@ def template(admin_url, plan_cache, rel_home):
         assert n == distinct > 10_000, snapshot["reading_2016"]
         yield {"name": name, "url": url, **snapshot}
     finally:
-        drop_db(admin_url, name)
+        drop_db_later(admin_url, name)
 
 
 @pytest.fixture
@@ -83,7 +91,7 @@ def new_db(admin_url):
         return name, url_of(admin_url, name)
 
     yield make
-    drop_db(admin_url, *made, *(f"{n}_dagster" for n in made))
+    drop_db_later(admin_url, *made, *(f"{n}_dagster" for n in made))
 
 
 @pytest.fixture

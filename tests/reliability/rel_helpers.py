@@ -63,6 +63,45 @@ def drop_db(admin_url: str, *names: str) -> None:
             admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
+class _Janitor:
+    """Drops databases in a background thread: DROP DATABASE forces a checkpoint (seconds on a busy
+    server), so tests hand their databases over instead of waiting; drain() waits for the rest."""
+
+    def __init__(self):
+        import queue
+        import threading
+
+        self.queue: queue.Queue = queue.Queue()
+        self.errors: list[str] = []
+        self.thread = threading.Thread(target=self._run, name="rel-janitor", daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        while True:
+            item = self.queue.get()
+            try:
+                item()
+            except Exception as e:  # reported by drain()
+                self.errors.append(f"{item}: {e}")
+            finally:
+                self.queue.task_done()
+
+    def later(self, fn: Callable[[], object]) -> None:
+        """Run fn in the janitor's thread, after everything queued before it."""
+        self.queue.put(fn)
+
+    def drain(self) -> list[str]:
+        self.queue.join()
+        return self.errors
+
+
+JANITOR = _Janitor()
+
+
+def drop_db_later(admin_url: str, *names: str) -> None:
+    JANITOR.later(lambda: drop_db(admin_url, *names))
+
+
 def databases(admin_url: str) -> set[str]:
     with psycopg.connect(admin_url, autocommit=True) as admin:
         return {r[0] for r in admin.execute("SELECT datname FROM pg_database")}
@@ -151,15 +190,19 @@ def load_test_module(relpath: str, name: str):
     return module
 
 
-def paced(frames_fn, pace: float, rows: int = 2000):
+def paced(frames_fn, pace: float, rows: int = 2000, years=None):
     """Wrap aquamind_assets.defs.loading.frames so each frame reaches the real writer in slices of
     `rows` with `pace` seconds between them: consecutive slices of a table share the one COPY
     statement of the real YearLoad, so the rows and the checksum are those of an undisturbed run
-    (the checksum does not depend on how rows are split); only the window a test can hit widens."""
+    (the checksum does not depend on how rows are split); only the window a test can hit widens.
+    With `years`, only those years are slowed."""
     from aquamind_assets.warehouse.schema import Frame
 
     def slow(plan, year, render):
         for frame in frames_fn(plan, year, render):
+            if years is not None and year not in years:
+                yield frame
+                continue
             for i in range(0, len(frame), rows):
                 yield Frame(frame.table, {k: v[i:i + rows] for k, v in frame.columns.items()})
                 time.sleep(pace)

@@ -17,10 +17,11 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from aquamind_assets.defs import environment
-from rel_helpers import (ENV_ASSET, READING, child_result, copy_progress, create_db, drop_db, loads, paced,
-                         seed_home, start_child, url_of, wait_for, year_fingerprint)
+from rel_helpers import (ENV_ASSET, READING, child_result, copy_progress, create_db, drop_db_later, loads, paced,
+                         seed_home, start_child, table_ident, url_of, wait_for, year_fingerprint)
 
 PART_2016 = "environmental_reading_y2016"
 ENV = environment.environmental_readings
@@ -59,8 +60,9 @@ def test_writer_killed_mid_copy_keeps_previous_version(fresh_db, template, plan_
         assert after == template["loads"], "the load records changed although no load committed"
         assert year_fingerprint(conn, READING, 2016) == template["reading_2016"], "the previous 2016 is not intact"
         assert _advisory_locks(conn, ENV_ASSET, 2016) == {}, "the dead writer's lock is still held"
-        assert sum(before["rows"].values()) == sum(
-            conn.execute(f"SELECT count(*) FROM {t} WHERE year = 2016").fetchone()[0] for t in before["rows"])
+        for table, n in before["rows"].items():  # no extra rows in any table of the asset
+            q = sql.SQL("SELECT count(*) FROM {} WHERE year = 2016").format(table_ident(table))
+            assert conn.execute(q).fetchone()[0] == n, table
 
     # a rerun (undisturbed) replaces the year with exactly what the undisturbed first run wrote
     result = materialize_here([ENV], "2016", url, seed_home(tmp_path / "home_rerun", plan_cache))
@@ -131,7 +133,9 @@ def concurrent_writers(admin_url, template, plan_cache, tmp_path_factory):
                 time.sleep(0.02)
 
     try:
-        assert b.stdout.readline().strip() == "READY" and c.stdout.readline().strip() == "READY"
+        for proc, who in ((b, "b"), (c, "c")):
+            line = proc.stdout.readline().strip()
+            assert line == "READY", f"child {who} did not start: {line} " + (tmp / f"home_{who}" / "child.stderr").read_text()[-2000:]
         watcher = threading.Thread(target=watch, daemon=True)
         with pytest.MonkeyPatch.context() as mp:
             for var in ("AQUAMIND_SCENARIO", "AQUAMIND_SEED", "AQUAMIND_REPLACE_ALL"):
@@ -146,20 +150,21 @@ def concurrent_writers(admin_url, template, plan_cache, tmp_path_factory):
             with dg.instance_for_test(temp_dir=str(home)) as inst:
                 a = dg.materialize([ENV], instance=inst, partition_key="2016",
                                    resources={"warehouse": defs.resources["warehouse"]}, raise_on_error=False)
-        a_done = time.monotonic()
         results = {"b": child_result(b), "c": child_result(c)}
         stop.set()
         watcher.join(timeout=10)
         with psycopg.connect(url, autocommit=True) as conn:
             final = {"loads": loads(conn), "reading_2016": year_fingerprint(conn, READING, 2016),
                      "reading_2015": year_fingerprint(conn, READING, 2015)}
-        yield {"a": a, "a_done": a_done, **results, "seen": seen, "final": final}
+            key = conn.execute("SELECT (hashtext(%s)::bigint + 4294967296) %% 4294967296", (ENV_ASSET,)).fetchone()[0]
+        yield {"a": a, **results, "seen": seen, "final": final,
+               "year_lock": f"rel-writer-a advisory {key}/2016"}
     finally:
         stop.set()
         for p in (b, c):
             if p.poll() is None:
                 p.kill()
-        drop_db(admin_url, name)
+        drop_db_later(admin_url, name)
 
 
 def test_two_writers_of_the_same_year_serialize(concurrent_writers, template):
@@ -188,11 +193,12 @@ def test_two_writers_of_the_same_year_serialize(concurrent_writers, template):
                    "CREATE INDEX IF NOT EXISTS on every year partition queues behind any running load's TRUNCATE lock "
                    "(while holding the global aquamind:ddl lock), so a load of one year blocks the loads of all others")
 def test_writers_of_other_years_do_not_wait(concurrent_writers):
-    """A load of environmental_readings 2015 starts while 2016 is being written -> it does not wait for 2016 (the lock is per asset and year)"""
+    """A load of environmental_readings 2015 starts while 2016 is being written -> it does not wait for 2016 (the lock is per asset and year), and a second 2016 writer waits on the (asset, year) advisory lock only"""
     # guard (intended): the lock key (hashtext(asset), year) of YearLoad._lock; years load in parallel.
     r = concurrent_writers
     assert r["c"]["success"], r["c"]
     assert not r["seen"]["c"], f"the 2015 writer waited on: {sorted(r['seen']['c'])}"
+    assert r["seen"]["b"] == {r["year_lock"]}, f"the second 2016 writer waited on {sorted(r['seen']['b'])}"
 
 
 # ------------------------------------------------------------------ the database restarts mid-backfill
@@ -201,8 +207,14 @@ BACKFILL_YEARS = ("2015", "2016", "2017")
 
 
 def _as_postgres(*cmd: str, timeout: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run(["runuser", "-u", "postgres", "--", *cmd], capture_output=True, text=True,
-                          timeout=timeout, cwd="/")
+    """Run a PostgreSQL tool as the postgres account; output via a file, never a pipe (a server
+    that pg_ctl starts inherits it and would keep it open)."""
+    with tempfile.TemporaryFile("w+") as out:
+        proc = subprocess.run(["runuser", "-u", "postgres", "--", *cmd], stdout=out, stderr=subprocess.STDOUT,
+                              text=True, timeout=timeout, cwd="/")
+        out.seek(0)
+        proc.stdout = out.read()
+    return proc
 
 
 def _free_port() -> int:
@@ -217,18 +229,18 @@ def own_cluster():
     the test may restart; removed afterwards. Yields {'url', 'data', 'port'}."""
     if not (PG_BIN / "pg_ctl").exists():
         pytest.skip(f"no PostgreSQL binaries in {PG_BIN}")
-    root = Path(tempfile.mkdtemp(prefix="aquamind-rel-pg-"))  # /tmp: the postgres account can reach it
+    root = Path(tempfile.mkdtemp(prefix="aquamind-rel-pg-", dir="/tmp"))  # the postgres account can reach /tmp
     shutil.chown(root, "postgres", "postgres")
     data, port = root / "data", _free_port()
     try:
         init = _as_postgres(str(PG_BIN / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
                             "--encoding=UTF8", "--locale=C", "--no-sync")
-        assert init.returncode == 0, init.stdout + init.stderr
+        assert init.returncode == 0, init.stdout
         with open(data / "postgresql.conf", "a") as fh:
             fh.write(f"\nport = {port}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = ''\n"
                      "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n")
         start = _as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(data), "-l", str(root / "log"), "-w", "start")
-        assert start.returncode == 0, start.stdout + start.stderr + (root / "log").read_text()[-2000:]
+        assert start.returncode == 0, start.stdout + (root / "log").read_text()[-2000:]
         admin = f"postgresql://postgres@127.0.0.1:{port}/postgres"
         with psycopg.connect(admin, autocommit=True) as c:
             c.execute("CREATE DATABASE aquamind")
@@ -263,8 +275,9 @@ def restarted_backfill(own_cluster, plan_cache, tmp_path_factory):
         wait_for("the 2016 COPY", copying, timeout=120, every=0.05)
         if stop.is_set():
             return
-        res = _as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(own_cluster["data"]), "-m", "fast", "-w", "restart")
-        restarted.update(rc=res.returncode, out=res.stdout + res.stderr, at=time.monotonic())
+        res = _as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(own_cluster["data"]), "-l", str(own_cluster["log"]),
+                           "-m", "fast", "-w", "restart")
+        restarted.update(rc=res.returncode, out=res.stdout)
 
     with pytest.MonkeyPatch.context() as mp:
         for var in ("AQUAMIND_SCENARIO", "AQUAMIND_SEED", "AQUAMIND_REPLACE_ALL"):
@@ -273,7 +286,7 @@ def restarted_backfill(own_cluster, plan_cache, tmp_path_factory):
         mp.setenv("AQUAMIND_SCALE", "tiny")
         mp.setenv("DAGSTER_HOME", str(home))
         mp.setenv("PGAPPNAME", "rel-backfill")
-        mp.setattr(loading, "frames", paced(loading.frames, 0.1, 4000))  # each year's COPY ~2 s
+        mp.setattr(loading, "frames", paced(loading.frames, 0.1, 4000, years={2016}))  # a COPY of ~2 s
         res = {"warehouse": defs.resources["warehouse"]}
         with dg.instance_for_test(temp_dir=str(home)) as inst:
             assert dg.materialize([static.static_assets], instance=inst, resources=res).success
@@ -290,8 +303,15 @@ def restarted_backfill(own_cluster, plan_cache, tmp_path_factory):
 
 
 def _retried_errors(result) -> list[str]:
-    return [e.event_specific_data.error.message for e in result.all_events
-            if e.event_type_value == "STEP_UP_FOR_RETRY"]
+    """The error of each attempt that RetryPolicy retried (the cause under RetryRequestedFromPolicy)."""
+    out = []
+    for e in result.all_events:
+        if e.event_type_value == "STEP_UP_FOR_RETRY":
+            err = e.event_specific_data.error
+            while err.cls_name in ("RetryRequestedFromPolicy", "RetryRequested") and err.cause is not None:
+                err = err.cause
+            out.append(err.message)
+    return out
 
 
 def test_database_restart_mid_backfill_every_year_exactly_once(restarted_backfill, template):
@@ -300,7 +320,8 @@ def test_database_restart_mid_backfill_every_year_exactly_once(restarted_backfil
     # one transaction means the interrupted attempt left nothing, so the retry starts clean.
     r = restarted_backfill
     assert r["restarted"].get("rc") == 0, f"the server was not restarted mid-COPY: {r['restarted']}"
-    assert all(run.success for run in r["runs"].values()), {y: _retried_errors(x) for y, x in r["runs"].items()}
+    assert all(run.success for run in r["runs"].values()), {
+        y: [e.event_specific_data.error.message[:300] for e in x.all_events if e.is_step_failure] for y, x in r["runs"].items()}
     assert len(_retried_errors(r["runs"]["2016"])) == 1, "2016 was not interrupted exactly once"
     assert not _retried_errors(r["runs"]["2015"]) and not _retried_errors(r["runs"]["2017"])
     loads_ = r["final"]["loads"]
@@ -314,6 +335,9 @@ def test_database_restart_mid_backfill_every_year_exactly_once(restarted_backfil
         assert loads_[(ENV_ASSET, int(y))]["checksum"] == template["loads"][(ENV_ASSET, int(y))]["checksum"]
 
 
+@pytest.mark.xfail(strict=True, reason="BUG defs/loading.py load_year: a lost connection escapes as the raw "
+                   "psycopg.OperationalError, a 3-line libpq message; catch psycopg.OperationalError and raise "
+                   "dg.Failure(one line naming host:port, allow_retries=True)")
 def test_database_restart_fails_the_attempt_with_one_line(restarted_backfill):
     """The interrupted attempt's error -> one line naming the lost connection (not a traceback or a multi-line driver message)"""
     # guard: load_year (defs/loading.py) turning errors into dg.Failure with a one-line description.
