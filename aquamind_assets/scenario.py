@@ -102,7 +102,7 @@ class Scenario(Strict):
     @model_validator(mode="after")
     def _years(self) -> "Scenario":
         if not (FIRST_YEAR <= self.start_year <= self.end_year <= LAST_YEAR):
-            raise ValueError(f"start_year/end_year {self.start_year}-{self.end_year} must lie within "
+            raise ValueError(f"years {self.start_year}-{self.end_year} (start_year-end_year) must lie within "
                              f"{FIRST_YEAR}-{LAST_YEAR} with start_year <= end_year")
         unknown = set(self.scale_overrides) - set(Scale.model_fields)
         if unknown:

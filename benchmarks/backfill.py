@@ -38,7 +38,7 @@ from aquamind_assets.scenario import ScenarioError, load_scenario, parse_years  
 
 
 def _helper():
-    """tests/e2e/graphql.py (client + process control), by path: as `graphql` it would shadow graphql-core."""
+    """tests/e2e/ui_client.py (client + process control), by path: as `graphql` it would shadow graphql-core."""
     name = "aquamind_e2e_graphql"
     if name not in sys.modules:
         spec = importlib.util.spec_from_file_location(name, ROOT / "tests" / "e2e" / "graphql.py")

@@ -38,7 +38,7 @@ def _load_helper():
     name = "aquamind_e2e_graphql"
     if name in sys.modules:
         return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, HERE / "graphql.py")
+    spec = importlib.util.spec_from_file_location(name, HERE / "ui_client.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # dataclasses resolve annotations through sys.modules
     spec.loader.exec_module(module)

@@ -28,10 +28,10 @@ from psycopg import sql
 
 
 def _helper():
-    """tests/e2e/graphql.py, by path (as `graphql` it would shadow graphql-core); conftest loaded it."""
+    """tests/e2e/ui_client.py, by path (as `graphql` it would shadow graphql-core); conftest loaded it."""
     name = "aquamind_e2e_graphql"
     if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("graphql.py"))
+        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("ui_client.py"))
         sys.modules[name] = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(sys.modules[name])
     return sys.modules[name]

@@ -233,9 +233,6 @@ ABSURD = {  # scale_overrides that the scenario accepts today; each crashes or n
 }
 
 
-@pytest.mark.xfail(strict=True, reason="BUG scenario.py Scale: stations_per_geography, sea_sites, pens_per_site and "
-                   "batches_per_year have no bounds (dict[str, int] etc.); the simulation then crashes with a traceback "
-                   "after the databases were created, or runs out of memory")
 @pytest.mark.parametrize("case", sorted(ABSURD))
 def test_absurd_or_negative_scale_is_refused(case, tmp_path, capsys):
     """An absurd, negative or unknown-geography scale override (stations_per_geography 10**9, pens reversed, ...) -> refused in one line naming the field, before anything is written"""
@@ -312,9 +309,6 @@ def test_misconfigured_database_is_one_line_without_password(case, target, not_p
     _refused_without_password(url, fragments, target, capsys)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG settings.check_reachable: `settings.dbname in msg` reads 'role \"<db>_app\" does not exist' as a missing "
-    "database, then _ensure_one's CREATE DATABASE connection raises psycopg.OperationalError uncaught (traceback)"))
 def test_wrong_user_named_like_the_database_is_one_line(target, capsys):
     """A user that does not exist whose name contains the database name (`<db>_app` for `<db>`) -> one line naming the user, no traceback, nothing written"""
     # guard: settings.check_reachable's "database does not exist" test, which must not match a missing role.
@@ -330,9 +324,6 @@ ODD_URLS = {  # a password the CLI echoes today
 }
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG settings.redact: its regex stops the password at / ? # and needs a [\\w+.-]+:// scheme, and only "
-    "?password= is scrubbed, so these malformed values are echoed with the password in the one-line error"))
 @pytest.mark.parametrize("case", sorted(ODD_URLS))
 def test_malformed_url_never_shows_its_password(case, target, capsys):
     """A malformed AQUAMIND_DATABASE_URL whose password has '/' or '#', a scheme typo, or a libpq key=value string -> one line naming AQUAMIND_DATABASE_URL, password hidden"""

@@ -189,9 +189,6 @@ def test_two_writers_of_the_same_year_serialize(concurrent_writers, template):
     assert n == distinct == before["rows"][READING]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG create_warehouse: every load_year first runs ddl.create_warehouse, whose "
-                   "CREATE INDEX IF NOT EXISTS on every year partition queues behind any running load's TRUNCATE lock "
-                   "(while holding the global aquamind:ddl lock), so a load of one year blocks the loads of all others")
 def test_writers_of_other_years_do_not_wait(concurrent_writers):
     """A load of environmental_readings 2015 starts while 2016 is being written -> it does not wait for 2016 (the lock is per asset and year), and a second 2016 writer waits on the (asset, year) advisory lock only"""
     # guard (intended): the lock key (hashtext(asset), year) of YearLoad._lock; years load in parallel.
@@ -335,9 +332,6 @@ def test_database_restart_mid_backfill_every_year_exactly_once(restarted_backfil
         assert loads_[(ENV_ASSET, int(y))]["checksum"] == template["loads"][(ENV_ASSET, int(y))]["checksum"]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG defs/loading.py load_year: a lost connection escapes as the raw "
-                   "psycopg.OperationalError, a 3-line libpq message; catch psycopg.OperationalError and raise "
-                   "dg.Failure(one line naming host:port, allow_retries=True)")
 def test_database_restart_fails_the_attempt_with_one_line(restarted_backfill):
     """The interrupted attempt's error -> one line naming the lost connection (not a traceback or a multi-line driver message)"""
     # guard: load_year (defs/loading.py) turning errors into dg.Failure with a one-line description.
