@@ -41,7 +41,7 @@ def _helper():
     """tests/e2e/ui_client.py (client + process control), by path: as `graphql` it would shadow graphql-core."""
     name = "aquamind_e2e_graphql"
     if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, ROOT / "tests" / "e2e" / "graphql.py")
+        spec = importlib.util.spec_from_file_location(name, ROOT / "tests" / "e2e" / "ui_client.py")
         sys.modules[name] = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(sys.modules[name])
     return sys.modules[name]
