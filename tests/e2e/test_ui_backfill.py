@@ -11,9 +11,8 @@ through the webserver's GraphQL API (what the UI sends):
 4. then every (asset, year) has exactly one load record, each table's year partition holds exactly
    the rows the record counts, and every asset check of the final runs passed.
 
-The backfill's runs use the in-process executor (run config on the backfill, inherited by its
-re-execution): the asset job's default multiprocess executor starts one Python process per step,
-which at tiny scale turns a 10 s year into ~2 min on two cores.
+The backfill is launched exactly as the UI does, with no run config: the Definitions' executor
+(in-process, one process per run) is what a user gets.
 """
 from __future__ import annotations
 
@@ -127,7 +126,7 @@ def test_ui_backfill_failed_year_then_reexecute_from_failure(e2e_env, dagster_in
     fault.parent.mkdir(parents=True, exist_ok=True)
     fault.touch()
     timings["launch"] = time.monotonic() - t_start
-    backfill_id = gql.launch_backfill(keys, YEARS, title="e2e: yearly assets 2015-2017", run_config=gqlh.IN_PROCESS)
+    backfill_id = gql.launch_backfill(keys, YEARS, title="e2e: yearly assets 2015-2017")
     bf = gql.wait_backfill(backfill_id, timeout=BACKFILL_TIMEOUT, alive=stack.dead, progress=progress)
     timings["backfill"] = time.monotonic() - t_start
     runs = _runs_by_year(bf)
