@@ -118,7 +118,8 @@ def build_climate(seed: int, area_geo: np.ndarray, area_lat: np.ndarray, station
     g = np.array([FRESH] * ns)
     fresh = seasonal(g[:, 0] + rng.normal(0, 0.4, ns), g[:, 1], g[:, 2]) + ar1(rng, (ns, N_DAYS), 0.9, 0.5)
     ras = RAS_C + rng.normal(0, 0.5, ns)[:, None] + ar1(rng, (ns, N_DAYS), 0.7, 0.15)
-    return Climate(sea_temp=np.clip(temp, 2.0, 17.8).astype(np.float32),
+    # REFERENCE 7: never above 18 C at sea, readings included (their daily cycle adds up to ~0.5 C)
+    return Climate(sea_temp=np.clip(temp, 2.0, 17.2).astype(np.float32),
                    sea_salinity=np.clip(sal, 20.0, 35.5).astype(np.float32),
                    sea_o2_sat=np.clip(o2, 35.0, 115.0).astype(np.float32),
                    fresh_temp=np.clip(fresh, 3.5, 16.0).astype(np.float32),
