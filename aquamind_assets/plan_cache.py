@@ -115,9 +115,9 @@ def build_into(scenario_json: str, target: Path) -> None:
 
 def get_plan(scenario: Scenario, log=None):
     key = cache_key(scenario)
-    if key in _MEMORY:
-        return _MEMORY[key]
     folder = _cache_dir() / key
+    if str(folder) in _MEMORY:  # keyed by folder: another DAGSTER_HOME gets (and fills) its own cache
+        return _MEMORY[str(folder)]
     t0 = time.perf_counter()
     if not (folder / "plan.pkl").exists():
         folder.parent.mkdir(parents=True, exist_ok=True)
@@ -129,7 +129,7 @@ def get_plan(scenario: Scenario, log=None):
     if log:
         log(f"plan {key} mapped from {folder} in {time.perf_counter() - t0:.1f} s")
     _MEMORY.clear()
-    _MEMORY[key] = plan
+    _MEMORY[str(folder)] = plan
     return plan
 
 
