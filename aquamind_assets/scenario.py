@@ -69,7 +69,7 @@ class Biology(Strict):
 
     eggs_per_batch: tuple[Annotated[float, Field(ge=1e4, le=1e7)], Annotated[float, Field(ge=1e4, le=1e7)]] = (3.0e6, 3.5e6)
     external_egg_share: float = Field(0.6, ge=0, le=1)
-    tgc_sea: tuple[Annotated[float, Field(gt=0, le=6)], Annotated[float, Field(ge=0, le=1)]] = (2.95, 0.15)  # mean, sd
+    tgc_sea: tuple[Annotated[float, Field(gt=0, le=6)], Annotated[float, Field(ge=0, le=1)]] = (3.05, 0.15)  # mean, sd
     tgc_freshwater: dict[Literal["fry", "parr", "smolt", "post_smolt"], Annotated[float, Field(gt=0, le=6)]] = {
         "fry": 1.3, "parr": 2.0, "smolt": 1.9, "post_smolt": 2.3}
     stage_out_weight_g: dict[Literal["egg_alevin", "fry", "parr", "smolt"], Positive] = {
@@ -80,7 +80,7 @@ class Biology(Strict):
     gutted_ratio: tuple[Share, Share] = (0.83, 0.85)
     stage_survival: dict[Literal["egg_alevin", "fry", "parr", "smolt", "post_smolt"], Share] = {
         "egg_alevin": 0.84, "fry": 0.72, "parr": 0.93, "smolt": 0.96, "post_smolt": 0.97}
-    sea_monthly_mortality_pct: dict[Geo, Annotated[float, Field(ge=0, le=20)]] = {"FO": 0.5, "SC": 0.8}
+    sea_monthly_mortality_pct: dict[Geo, Annotated[float, Field(ge=0, le=20)]] = {"FO": 0.5, "SC": 0.65}
     transfer_loss: tuple[Annotated[float, Field(ge=0, lt=1)], Annotated[float, Field(ge=0, lt=1)]] = (0.01, 0.02)
     pen_max_fish: int = Field(200_000, gt=0, le=200_000)
     sea_density_limits: tuple[Positive, Positive, Positive, Positive] = (10.0, 15.0, 20.0, 25.0)
