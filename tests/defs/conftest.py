@@ -43,3 +43,31 @@ def dagster_env(db_url, tmp_path_factory):
 @pytest.fixture(scope="module")
 def materialize(dagster_env):
     return dagster_env.materialize
+
+
+def _run_injected(db_url: str, rule, year: int, injection: str):
+    """The rule passes on clean data having examined rows; then, inside a transaction rolled back
+    afterwards, `injection` breaks its invariant. Returns the rule's result on the broken data."""
+    import psycopg
+
+    from aquamind_assets.warehouse.checks import run_checks
+
+    with psycopg.connect(db_url, autocommit=False) as c:
+        try:
+            with c.cursor() as cur:
+                (clean,) = run_checks(cur, [rule], {"year": year})
+                assert clean.passed and clean.examined > 0 and clean.violations == 0, clean.message()
+                cur.execute(injection)
+                assert cur.rowcount >= 1, "the injection changed nothing"
+                (broken,) = run_checks(cur, [rule], {"year": year})
+        finally:
+            c.rollback()
+    assert not broken.passed and broken.violations > 0
+    assert rule.name in broken.message() and "failed" in broken.message() and "\n" not in broken.message()
+    return broken
+
+
+@pytest.fixture
+def injected():
+    """run_injected(db_url, rule, year, injection) -> the failed CheckResult (see _run_injected)."""
+    return _run_injected

@@ -283,25 +283,12 @@ def test_every_rule_has_an_injection_case():
 
 
 @pytest.mark.parametrize("rule_name", sorted(ALL_RULES))
-def test_rule_catches_its_injected_violation(loaded, rule_name):
+def test_rule_catches_its_injected_violation(loaded, rule_name, injected):
     assert rule_name in INJECTIONS, f"no injection case for rule {rule_name}"
     rule = ALL_RULES[rule_name]
     year, injection = INJECTIONS[rule_name]
-    with psycopg.connect(loaded["db_url"], autocommit=False) as c:
-        try:
-            with c.cursor() as cur:
-                (clean,) = run_checks(cur, [rule], {"year": year})
-                assert clean.passed and clean.examined > 0 and clean.violations == 0, clean.message()
-                cur.execute(injection)
-                assert cur.rowcount >= 1, "the injection changed nothing"
-                (broken,) = run_checks(cur, [rule], {"year": year})
-        finally:
-            c.rollback()
-    assert not broken.passed
-    assert broken.violations > 0
-    assert rule_name in broken.message() and "failed" in broken.message()
-    assert "\n" not in broken.message()
+    injected(loaded["db_url"], rule, year, injection)
     # and the rollback left the data clean
     with psycopg.connect(loaded["db_url"], autocommit=True) as c, c.cursor() as cur:
         (again,) = run_checks(cur, [rule], {"year": year})
-        assert again.passed and again.examined == clean.examined
+        assert again.passed and again.examined > 0
