@@ -93,6 +93,19 @@ def test_every_run_succeeds_and_every_check_passes(loaded):
     assert materialized == set(ASSET_NAMES)
 
 
+def test_materialization_metadata_per_partition(loaded, conn):
+    """What the UI shows per year: rows per table, timings, rates, peak memory, checksum, scenario."""
+    keys = {"dagster/row_count", "rows_per_table", "duration_s", "write_s", "plan_s", "rows_per_s",
+            "peak_rss_mib", "checksum", "scenario_hash", "scale"}
+    records = {(r[0], r[1]): r[2] for r in conn.execute("SELECT asset, year, checksum FROM meta.partition_load")}
+    for m in loaded["results"]["2016"].get_asset_materialization_events():
+        md = m.materialization.metadata
+        assert keys <= set(md), f"{m.asset_key.to_user_string()} lacks {keys - set(md)}"
+        assert md["dagster/row_count"].value == sum(md["rows_per_table"].value.values()) > 0
+        assert md["rows_per_s"].value > 0 and md["peak_rss_mib"].value > 0 and md["scale"].value == "tiny"
+        assert md["checksum"].value == records[(m.asset_key.to_user_string(), 2016)]
+
+
 def test_load_records_match_the_stored_rows(loaded, conn):
     loads = _loads(conn)
     expected = {(a, int(y)) for a in ASSET_NAMES for y in YEARS} | {("static", 0)}
