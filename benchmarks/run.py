@@ -31,7 +31,7 @@ from psycopg import sql
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from copy_rate import make_data, raw_copy  # noqa: E402
+from copy_rate import RAW3, RAW7, make_data, raw_copy  # noqa: E402
 
 from aquamind_assets import settings  # noqa: E402
 
@@ -44,6 +44,7 @@ class TreeRss(threading.Thread):
     def __init__(self, pid: int):
         super().__init__(daemon=True)
         self.pid, self.peak, self.stop = pid, 0, threading.Event()
+        self.samples: list[tuple[float, int]] = []  # (perf_counter, summed RSS bytes)
 
     def run(self) -> None:
         while not self.stop.is_set():
@@ -51,9 +52,32 @@ class TreeRss(threading.Thread):
                 root = psutil.Process(self.pid)
                 total = sum(p.memory_info().rss for p in [root, *root.children(recursive=True)])
                 self.peak = max(self.peak, total)
+                self.samples.append((time.perf_counter(), total))
             except psutil.Error:
                 pass
             time.sleep(0.2)
+
+    def peak_between(self, t0: float, t1: float) -> int:
+        return max((r for t, r in self.samples if t0 <= t <= t1), default=0)
+
+
+PHASES = (("static", "static"), ("operations", " operations "), ("readings", " readings "),
+          ("dbt", "dbt "), ("report", "report "))
+
+
+def phases(lines: list[tuple[float, str]], t0: float, t_end: float, rss: TreeRss) -> dict:
+    """Each phase runs from the end of the previous one to its own last progress line: seconds,
+    share of the wall time, peak summed RSS."""
+    out, start = {}, t0
+    for name, marker in PHASES:
+        ends = [t for t, line in lines if line.lstrip().startswith(marker.strip()) or marker in line]
+        if not ends:
+            continue
+        end = max(ends)
+        out[name] = {"seconds": round(end - start, 1), "share": round((end - start) / (t_end - t0), 3),
+                     "peak_rss_mib": round(rss.peak_between(start, end) / 2**20, 1)}
+        start = end
+    return out
 
 
 def _admin_url() -> str:
@@ -87,8 +111,8 @@ def materializations(dagster_home: Path) -> list[dict]:
     return out
 
 
-def run_scale(scale: str, years: str) -> dict:
-    name = f"aquamind_bench_{scale}"
+def run_scale(scale: str, years: str, db_suffix: str = "") -> dict:
+    name = f"aquamind_bench_{scale}{db_suffix}"
     _recreate(name)
     home = Path(tempfile.mkdtemp(prefix=f"aquamind-bench-{scale}-"))
     shutil.copy(ROOT / "dagster_home" / "dagster.yaml", home / "dagster.yaml")
@@ -100,26 +124,40 @@ def run_scale(scale: str, years: str) -> dict:
                             env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     rss = TreeRss(proc.pid)
     rss.start()
-    log = []
+    log, timed = [], []
     for line in proc.stdout:
         print(f"  [{scale}] {line.rstrip()}", flush=True)
         log.append(line.rstrip())
+        timed.append((time.perf_counter(), line.rstrip()))
     proc.wait()
-    wall = time.perf_counter() - t0
+    t_end = time.perf_counter()
+    wall = t_end - t0
     rss.stop.set()
     with psycopg.connect(_url(name), autocommit=True) as c:
         size = c.execute("SELECT pg_database_size(current_database())").fetchone()[0]
         readings = c.execute("SELECT count(*) FROM environmental.environmental_reading").fetchone()[0]
     os.environ.update(env)  # the instance's dagster.yaml reads DAGSTER_PG_*
     mats = materializations(home)
-    phase = {}
+    asset_s = {}
     for m in mats:
-        phase[m["asset"]] = phase.get(m["asset"], 0.0) + float(m.get("duration_s", 0.0) or 0.0)
+        asset_s[m["asset"]] = asset_s.get(m["asset"], 0.0) + float(m.get("duration_s", 0.0) or 0.0)
     return {"scale": scale, "years": years, "exit_code": proc.returncode, "wall_s": round(wall, 1),
             "peak_tree_rss_mib": round(rss.peak / 2**20, 1), "warehouse_bytes": size, "readings_rows": readings,
-            "asset_seconds": {k: round(v, 1) for k, v in sorted(phase.items())},
-            "phase_share": {k: round(v / wall, 3) for k, v in sorted(phase.items())},
+            "phases": phases(timed, t0, t_end, rss),
+            "asset_seconds": {k: round(v, 1) for k, v in sorted(asset_s.items())},
             "materializations": mats, "log_tail": log[-40:]}
+
+
+def print_assets(r: dict) -> None:
+    """Per asset and year: rows, seconds, rows/s; then totals per asset."""
+    print(f"  {'asset':<24} {'year':>5} {'rows':>12} {'seconds':>8} {'rows/s':>11}")
+    for m in sorted(r["materializations"], key=lambda m: (m["asset"], str(m["partition"]))):
+        rows, secs = int(m.get("dagster/row_count", 0)), float(m.get("duration_s", 0) or 0)
+        print(f"  {m['asset']:<24} {str(m['partition'] or '-'):>5} {rows:>12,} {secs:>8.1f} "
+              f"{rows / secs if secs else 0:>11,.0f}")
+    for name, p in r["phases"].items():
+        print(f"  phase {name:<12} {p['seconds']:>7.1f} s  {p['share']:>6.1%} of the wall time, "
+              f"peak RSS {p['peak_rss_mib']:,.0f} MiB")
 
 
 def machine() -> dict:
@@ -136,13 +174,19 @@ def main(argv=None) -> int:
     ap.add_argument("--scales", default="tiny,small,full")
     ap.add_argument("--years", default="2015-2024")
     ap.add_argument("--raw-rows", type=int, default=10_000_000)
+    ap.add_argument("--one-year", type=int, default=2020,
+                    help="also run the last scale for this year alone: memory must not grow with years (0: skip)")
     args = ap.parse_args(argv)
     raw_db = "aquamind_bench_raw"
     _recreate(raw_db)
-    raw = raw_copy(_url(raw_db), make_data(args.raw_rows))
-    print(f"raw binary COPY: {raw['rows_per_s'] / 1e6:.2f} M rows/s", flush=True)
+    data = make_data(args.raw_rows)
+    raw = raw_copy(_url(raw_db), data, RAW7)  # the readings layout: the limit the readings rate is held to
+    raw3 = raw_copy(_url(raw_db), data, RAW3)  # the narrow 3-column row of the issue's figures, for reference
+    del data
+    print(f"raw binary COPY into the readings layout: {raw['rows_per_s'] / 1e6:.2f} M rows/s "
+          f"(narrow 3-column rows: {raw3['rows_per_s'] / 1e6:.2f} M rows/s)", flush=True)
     result = {"when": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "machine": machine(),
-              "raw_copy": raw, "scales": []}
+              "raw_copy": raw, "raw_copy_3col": raw3, "scales": []}
     for scale in args.scales.split(","):
         r = run_scale(scale, args.years)
         rd = [m for m in r["materializations"] if m["asset"] == "environmental_readings"]
@@ -151,9 +195,24 @@ def main(argv=None) -> int:
         r["readings_rows_per_s"] = round(rows / secs) if secs else None
         r["readings_ratio_to_raw"] = round(rows / secs / raw["rows_per_s"], 3) if secs else None
         result["scales"].append(r)
+        print_assets(r)
         print(f"{scale}: wall {r['wall_s']} s, readings {r['readings_rows']:,} at {r['readings_rows_per_s']} rows/s "
               f"({r['readings_ratio_to_raw']} of raw), peak RSS {r['peak_tree_rss_mib']} MiB, "
               f"warehouse {r['warehouse_bytes'] / 2**30:.2f} GiB; asset seconds {r['asset_seconds']}", flush=True)
+    if args.one_year:
+        last = result["scales"][-1]
+        one = run_scale(last["scale"], f"{args.one_year}-{args.one_year}", db_suffix="_1y")
+        ratio = last["peak_tree_rss_mib"] / max(one["peak_tree_rss_mib"], 1e-9)
+        result["one_year"] = {k: one[k] for k in ("scale", "years", "exit_code", "wall_s", "peak_tree_rss_mib",
+                                                  "readings_rows", "phases")}
+        result["memory_years_ratio"] = round(ratio, 3)
+        print(f"memory: {last['years']} peak {last['peak_tree_rss_mib']:,.0f} MiB vs {one['years']} alone "
+              f"{one['peak_tree_rss_mib']:,.0f} MiB: {ratio:.2f}x", flush=True)
+    print("scale curve:")
+    for r in result["scales"]:
+        rows = sum(int(m.get("dagster/row_count", 0)) for m in r["materializations"])
+        print(f"  {r['scale']:<7} {rows:>13,} rows {r['wall_s']:>8.1f} s {rows / r['wall_s']:>11,.0f} rows/s "
+              f"peak RSS {r['peak_tree_rss_mib']:>7,.0f} MiB  warehouse {r['warehouse_bytes'] / 2**30:6.2f} GiB")
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"run_{dt.datetime.now().strftime('%Y%m%dT%H%M%S')}.json"
     out.write_text(json.dumps(result, indent=1, default=str))

@@ -16,6 +16,6 @@ def render(plan, year: int):
 
 environmental_readings = yearly_asset(
     "environmental_readings", tables=[t.qualified for t in ENVIRONMENT_TABLES], render=render,
-    rules=rules.RULES, group="operations", deps=("batches",),
+    rules=[*rules.RULES, *rules.FRAME_RULES], group="operations", deps=("batches",),
     description="Readings of every sensor of every occupied container (temperature, oxygen, pH, salinity, "
                 "CO2, nitrogen) at the scenario's cadence, and the environmental events that shaped them.")

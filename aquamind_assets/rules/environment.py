@@ -1,28 +1,31 @@
 """Rules for `environmental_readings`: owning year, inside the assignment window, the sensor's own
 container and parameter, salinity only at sea, plausible values.
 
-The readings are the largest table, so all their rules read one set of counters computed in a
-single scan of the year (prepare_sql) instead of one scan each.
+The readings are the largest table: a load checks every row as a frame streams into COPY
+(reading_frames.py, against the stored dimensions) and re-checks a page sample of the stored rows
+in SQL; `aquamind validate` runs the full SQL audit below, one scan of the year for all rules.
 """
 from __future__ import annotations
 
 from ..warehouse.checks import Check
 from .common import orphans, owning_year
+from .reading_frames import FRAME_RULES  # noqa: F401  (part of this module's rule set)
 
 R = "environmental.environmental_reading"
+WHERE = {  # the violation of each rule, over r (reading), a (assignment), s (sensor), c (container), p (parameter)
+    "year": """r.reading_time >= make_timestamptz(%(year)s + 1, 1, 1, 0, 0, 0, 'UTC')
+               OR (%(year)s > 2015 AND r.reading_time < make_timestamptz(%(year)s, 1, 1, 0, 0, 0, 'UTC'))""",
+    "window": """(r.reading_time AT TIME ZONE 'UTC')::date < a.assignment_date
+                 OR (r.reading_time AT TIME ZONE 'UTC')::date >= a.departure_date""",
+    "sensor": """s.container_id IS DISTINCT FROM r.container_id OR s.parameter_id IS DISTINCT FROM r.parameter_id
+                 OR (p.sea_only AND NOT c.is_sea)""",
+    "value": "r.value < p.min_value OR r.value > p.max_value OR (p.code = 'temperature' AND r.value > 18 AND c.is_sea)",
+}
 COUNTERS = f"""DROP TABLE IF EXISTS pg_temp.reading_rule_counts;
 CREATE TEMP TABLE reading_rule_counts AS
-SELECT count(*) AS n,
-       count(*) FILTER (WHERE r.reading_time >= make_timestamptz(%(year)s + 1, 1, 1, 0, 0, 0, 'UTC')
-                         OR (%(year)s > 2015 AND r.reading_time < make_timestamptz(%(year)s, 1, 1, 0, 0, 0, 'UTC'))
-                       ) AS bad_year,
-       count(a.id) AS n_window,
-       count(*) FILTER (WHERE (r.reading_time AT TIME ZONE 'UTC')::date < a.assignment_date
-                         OR (r.reading_time AT TIME ZONE 'UTC')::date >= a.departure_date) AS bad_window,
-       count(*) FILTER (WHERE s.container_id IS DISTINCT FROM r.container_id
-                         OR s.parameter_id IS DISTINCT FROM r.parameter_id OR (p.sea_only AND NOT c.is_sea)) AS bad_sensor,
-       count(*) FILTER (WHERE r.value < p.min_value OR r.value > p.max_value
-                         OR (p.code = 'temperature' AND r.value > 18 AND c.is_sea)) AS bad_value
+SELECT count(*) AS n, count(*) FILTER (WHERE {WHERE["year"]}) AS bad_year,
+       count(a.id) AS n_window, count(*) FILTER (WHERE {WHERE["window"]}) AS bad_window,
+       count(*) FILTER (WHERE {WHERE["sensor"]}) AS bad_sensor, count(*) FILTER (WHERE {WHERE["value"]}) AS bad_value
 FROM {R} r
 LEFT JOIN batch.batch_container_assignment a ON a.id = r.assignment_id
 LEFT JOIN infrastructure.sensor s ON s.id = r.sensor_id
@@ -43,21 +46,27 @@ def _counted(name: str, description: str, examined: str, violations: str, sample
                  min_examined=min_examined, prepare_sql=COUNTERS)
 
 
-RULES = [
+# the load's SQL over stored rows: a repeatable 1 % page sample through the same joins as the audit
+SAMPLED = COUNTERS.replace("reading_rule_counts", "reading_sample_counts").replace(
+    f"FROM {R} r\n", f"FROM {R} r TABLESAMPLE SYSTEM (1) REPEATABLE (%(year)s)\n")
+assert SAMPLED != COUNTERS
+SAMPLE_RULE = Check(
+    "environmental_reading_stored_sample", "a repeatable 1 % page sample of the stored readings, re-checked "
+    "in SQL against the stored assignments, sensors and parameter ranges (the full scan: aquamind validate)",
+    "SELECT n, bad_year + bad_window + bad_sensor + bad_value FROM reading_sample_counts",
+    sample_sql=_counted("", "", "", "", " OR ".join(f"({w})" for w in WHERE.values())).sample_sql,
+    min_examined=1, prepare_sql=SAMPLED)
+
+AUDIT = [
     _counted("environmental_reading_owning_year", "the owning year is the reading's year; no date after 2024-12-31",
-             "n", "bad_year", """r.reading_time >= make_timestamptz(%(year)s + 1, 1, 1, 0, 0, 0, 'UTC')
-                 OR (%(year)s > 2015 AND r.reading_time < make_timestamptz(%(year)s, 1, 1, 0, 0, 0, 'UTC'))"""),
-    owning_year("environmental.environmental_event", "start_date"),
+             "n", "bad_year", WHERE["year"]),
     _counted("environmental_reading_in_assignment_window",
              "every reading lies inside its assignment's window (REFERENCE 2)", "n_window", "bad_window",
-             """(r.reading_time AT TIME ZONE 'UTC')::date < a.assignment_date
-                 OR (r.reading_time AT TIME ZONE 'UTC')::date >= a.departure_date""", min_examined=0),
+             WHERE["window"], min_examined=0),
     _counted("reading_sensor_matches", "a reading comes from a sensor of its own container and parameter, "
-             "and salinity is read only in sea containers (REFERENCE 7, 10)", "n", "bad_sensor",
-             """s.container_id IS DISTINCT FROM r.container_id OR s.parameter_id IS DISTINCT FROM r.parameter_id
-                 OR (p.sea_only AND NOT c.is_sea)"""),
+             "and salinity is read only in sea containers (REFERENCE 7, 10)", "n", "bad_sensor", WHERE["sensor"]),
     _counted("reading_in_range", "every value lies within its parameter's physical range; sea temperature "
-             "never above 18 C (REFERENCE 7)", "n", "bad_value",
-             "r.value < p.min_value OR r.value > p.max_value OR (p.code = 'temperature' AND r.value > 18 AND c.is_sea)"),
+             "never above 18 C (REFERENCE 7)", "n", "bad_value", WHERE["value"]),
 ]
+RULES = [owning_year("environmental.environmental_event", "start_date"), SAMPLE_RULE]
 CROSS_YEAR = [orphans(R, "reading")]

@@ -17,7 +17,7 @@ def all_rules(loads: list[dict]):
     for rec in loads:
         mod = BY_ASSET.get(rec["asset"])
         if mod is not None and rec["year"]:
-            yield rec["asset"], rec["year"], mod.RULES
+            yield rec["asset"], rec["year"], [*mod.RULES, *getattr(mod, "AUDIT", [])]
     if any(rec["asset"] == "static" for rec in loads):
         yield "infrastructure", 0, infrastructure.RULES
     for asset, mod in BY_ASSET.items():

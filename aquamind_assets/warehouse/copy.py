@@ -63,6 +63,9 @@ class CopyWriter:
         self._error: BaseException | None = None
         self._stack: ExitStack | None = None
         self._copy = None
+        self._copy_stack = ExitStack()
+        self._cur = None
+        self.server_rows: int | None = None  # the server's own count of rows the COPY stored
 
     @property
     def checksum(self) -> str:
@@ -76,10 +79,12 @@ class CopyWriter:
         else:
             self._stack = ExitStack()
             try:
-                cur = self._stack.enter_context(self.conn.cursor())
-                self._copy = self._stack.enter_context(cur.copy(self.statement))
+                cur = self._cur = self._stack.enter_context(self.conn.cursor())
+                self._copy_stack = ExitStack()
+                self._copy = self._copy_stack.enter_context(cur.copy(self.statement))
                 self._copy.write(HEADER)
             except BaseException:
+                self._copy_stack.close()
                 self._stack.close()
                 raise
         return self
@@ -110,15 +115,17 @@ class CopyWriter:
 
     def _run(self) -> None:
         try:
-            with self.conn.cursor() as cur, cur.copy(self.statement) as copy:
-                copy.write(HEADER)
-                while (item := self._queue.get()) is not _END:
-                    if item is _ABORT:
-                        raise CopyAborted("the producer failed")
-                    self._sha.update(item)
-                    self.nbytes += len(item)
-                    copy.write(item)
-                copy.write(TRAILER)
+            with self.conn.cursor() as cur:
+                with cur.copy(self.statement) as copy:
+                    copy.write(HEADER)
+                    while (item := self._queue.get()) is not _END:
+                        if item is _ABORT:
+                            raise CopyAborted("the producer failed")
+                        self._sha.update(item)
+                        self.nbytes += len(item)
+                        copy.write(item)
+                    copy.write(TRAILER)
+                self.server_rows = cur.rowcount
         except BaseException as e:  # handed to the producer
             self._error = e
             while True:  # unblock a producer waiting on a full queue
@@ -134,8 +141,12 @@ class CopyWriter:
                 stack, self._stack = self._stack, None
                 if exc is None:
                     self._copy.write(TRAILER)
-                    stack.close()
+                    with stack:
+                        self._copy_stack.close()  # COPY ends here; the cursor still holds its row count
+                        self.server_rows = self._cur.rowcount
+                    self._verify()
                 else:
+                    self._copy_stack.__exit__(type(exc), exc, exc.__traceback__)
                     stack.__exit__(type(exc), exc, exc.__traceback__)
             return
         if self._thread is None:
@@ -150,6 +161,13 @@ class CopyWriter:
         thread.join()
         if exc is None and self._error is not None:
             raise self._error
+        if exc is None:
+            self._verify()
+
+    def _verify(self) -> None:
+        if self.server_rows != self.rows:
+            raise RuntimeError(f"COPY into {self.table.qualified} stored {self.server_rows} rows but "
+                               f"{self.rows} were sent: the load is rolled back")
 
     def __exit__(self, exc_type, exc, tb) -> None:
         self.close(exc)

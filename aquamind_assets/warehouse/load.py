@@ -18,6 +18,7 @@ from psycopg.types.json import Jsonb
 from . import ddl
 from .checks import Check, CheckFailed, CheckResult, run_checks
 from .copy import CHUNK_ROWS, CopyWriter
+from .frame_checks import FrameCheck, FrameTally
 from .schema import Frame, Table
 
 STATIC_YEAR = 0  # meta.partition_load.year of a static (unpartitioned) load
@@ -83,7 +84,9 @@ class _Load:
         self.conn, self.asset = conn, asset
         self.tables: dict[str, Table] = {t.qualified: t for t in tables}
         self.scenario_hash, self.code_version = scenario_hash, code_version
-        self.checks: list[Check] = list(checks)
+        self.checks: list[Check] = [c for c in checks if not isinstance(c, FrameCheck)]
+        self.frame_checks: list[FrameCheck] = [c for c in checks if isinstance(c, FrameCheck)]
+        self._tally: FrameTally | None = None
         self.replace_all, self.analyze = replace_all, analyze
         self.queue_size, self.chunk_rows = queue_size, chunk_rows
         self.rows = {name: 0 for name in self.tables}
@@ -114,6 +117,7 @@ class _Load:
             self._lock_wait = self._t0 - t0
             verify_scenario(self._cur, self.scenario_hash, self.replace_all)
             self._prepare()
+            self._tally = FrameTally(self.frame_checks, self._cur, self._params())
             self._phase("prepare")
         except BaseException as e:
             self._tx.__exit__(type(e), e, e.__traceback__)
@@ -149,12 +153,21 @@ class _Load:
                           queue_size=self.queue_size, chunk_rows=self.chunk_rows,
                           sha=self._sha[table.qualified])
 
+    def _params(self) -> dict:
+        return {"year": self.year, "asset": self.asset}
+
+    def _inspect(self, frame: Frame) -> None:
+        """Frame checks run here, in the producer's thread, while the writer sends the last chunk."""
+        if self.frame_checks:
+            self._tally.add(frame.table.qualified, frame.columns)
+
     def _count(self, w: CopyWriter) -> None:
         self.rows[w.table.qualified] += w.rows
         self.nbytes += w.nbytes
 
     def write(self, frame: Frame) -> int:
         """COPY one frame synchronously (one COPY statement); returns its row count."""
+        self._inspect(frame)
         with self._writer(frame.table, threaded=False) as w:
             w.write(frame)
         self._count(w)
@@ -172,6 +185,7 @@ class _Load:
                         writer.close()
                         self._count(writer)
                     writer = self._writer(frame.table, threaded=True).__enter__()
+                self._inspect(frame)
                 n += writer.write(frame)
         except BaseException as e:
             if writer is not None:
@@ -192,7 +206,7 @@ class _Load:
                 self._cur.execute(sql.SQL("ANALYZE {}.{}").format(
                     sql.Identifier(self.tables[name].schema), sql.Identifier(relation)))
         self._phase("analyze")
-        results = run_checks(self._cur, self.checks, {"year": self.year, "asset": self.asset})
+        results = self._tally.results() + run_checks(self._cur, self.checks, self._params())
         self._phase("checks")
         for r in results:
             if not r.passed:

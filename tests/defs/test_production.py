@@ -7,6 +7,7 @@ its invariant, injected in a transaction that is rolled back.
 """
 from __future__ import annotations
 
+import numpy as np
 import psycopg
 import pytest
 from psycopg import sql
@@ -135,7 +136,7 @@ def test_each_rule_examines_rows_in_2016(conn):
     """Run every yearly rule directly: all pass, and each one looked at real rows."""
     with conn.cursor() as cur:
         for mod in (batches, mortality, harvest, environment):
-            for r in run_checks(cur, mod.RULES, {"year": 2016}):
+            for r in run_checks(cur, [*mod.RULES, *getattr(mod, "AUDIT", [])], {"year": 2016}):
                 assert r.passed, r.message()
                 assert r.examined > 0, f"{r.name} examined nothing in 2016"
             for r in run_checks(cur, getattr(mod, "CROSS_YEAR", []), {"year": 0}):
@@ -269,6 +270,9 @@ INJECTIONS: dict[str, tuple[int, str]] = {
         WHERE r.year = 2016 AND NOT c.is_sea ORDER BY r.sensor_id, r.reading_time LIMIT 1"""),
     "reading_in_range": (2016, f"""UPDATE {R} SET value = 999
         WHERE year = 2016 AND (sensor_id, reading_time) = {ONE_READING}"""),
+    # every temperature reading of the year out of range: whichever pages the sample holds, it sees some
+    "environmental_reading_stored_sample": (2016, f"""UPDATE {R} SET value = 999 WHERE year = 2016
+        AND parameter_id = (SELECT id FROM environmental.environmental_parameter WHERE code = 'temperature')"""),
     "environmental_reading_has_assignment": (0, f"""UPDATE {R} SET assignment_id = 999999
         WHERE year = 2016 AND (sensor_id, reading_time) = {ONE_READING}"""),
     # infrastructure (static)
@@ -284,11 +288,13 @@ INJECTIONS: dict[str, tuple[int, str]] = {
         WHERE id = (SELECT min(id) FROM infrastructure.container WHERE is_sea)"""),
 }
 
-ALL_RULES = {r.name: r for mod in RULE_MODULES for r in [*mod.RULES, *getattr(mod, "CROSS_YEAR", [])]}
+ALL_RULES = {r.name: r for mod in RULE_MODULES
+             for r in [*mod.RULES, *getattr(mod, "AUDIT", []), *getattr(mod, "CROSS_YEAR", [])]}
 
 
 def test_every_rule_has_an_injection_case():
-    assert len(ALL_RULES) == sum(len(m.RULES) + len(getattr(m, "CROSS_YEAR", [])) for m in RULE_MODULES), \
+    assert len(ALL_RULES) == sum(len(m.RULES) + len(getattr(m, "AUDIT", [])) + len(getattr(m, "CROSS_YEAR", []))
+                                 for m in RULE_MODULES), \
         "rule names are unique"
     missing = sorted(set(ALL_RULES) - set(INJECTIONS))
     assert not missing, f"rules without an injected violation: {missing}"
@@ -305,3 +311,47 @@ def test_rule_catches_its_injected_violation(loaded, rule_name, injected):
     with psycopg.connect(loaded["db_url"], autocommit=True) as c, c.cursor() as cur:
         (again,) = run_checks(cur, [rule], {"year": year})
         assert again.passed and again.examined > 0
+
+
+# ------------------------------------------------------------------ readings: the frame rules of the load
+def _stored_readings(conn, n: int = 20_000) -> dict:
+    cols = ["year", "reading_time", "sensor_id", "container_id", "assignment_id", "parameter_id", "value"]
+    rows = conn.execute(f"""SELECT year, (extract(epoch FROM reading_time) * 1e6)::int8, sensor_id, container_id,
+                                   assignment_id, parameter_id, value
+                            FROM {R} WHERE year = 2016 ORDER BY reading_time, sensor_id LIMIT {n}""").fetchall()
+    dtypes = [np.int16, np.int64, np.int32, np.int32, np.int32, np.int32, np.float32]
+    return {c: np.array(v, dt) for c, v, dt in zip(cols, zip(*rows), dtypes)}
+
+
+def _break(rule: str, cols: dict, conn) -> None:
+    """Break exactly one row of `cols` against `rule`'s invariant."""
+    if rule == "environmental_reading_owning_year":
+        cols["reading_time"][0] = int(np.datetime64("2025-01-01T06:00", "us").astype(np.int64))
+    elif rule == "environmental_reading_in_assignment_window":
+        (ended,) = conn.execute(f"SELECT min(id) FROM {A} WHERE departure_date < DATE '2016-01-01'").fetchone()
+        cols["assignment_id"][0] = ended
+    elif rule == "reading_sensor_matches":
+        cols["container_id"][0] += 1
+    else:
+        cols["value"][0] = 999.0
+
+
+@pytest.mark.parametrize("rule", [r.name for r in environment.FRAME_RULES])
+def test_reading_frame_rule_catches_its_injected_violation(loaded, conn, rule):
+    """Each frame rule passes the stored 2016 rows as they were written, having examined them all,
+    and counts exactly the one row broken against its invariant."""
+    from aquamind_assets.warehouse.frame_checks import FrameTally
+
+    (check,) = [r for r in environment.FRAME_RULES if r.name == rule]
+    cols = _stored_readings(conn)
+    with conn.cursor() as cur:
+        clean = FrameTally([check], cur, {"year": 2016})
+        clean.add(R, cols)
+        (res,) = clean.results()
+        assert res.passed and res.examined == len(cols["value"]) and res.violations == 0, res.message()
+        _break(rule, cols, conn)
+        broken = FrameTally([check], cur, {"year": 2016})
+        broken.add(R, cols)
+        (res,) = broken.results()
+    assert not res.passed and res.violations == 1 and rule in res.message()
+    assert res.sample and res.sample[0]["sensor_id"] == str(cols["sensor_id"][0])

@@ -16,6 +16,7 @@ from wh_specs import CHILD, EVENT, PARENT, READING, TEST_TABLES, TEST_YEARS, eve
 
 from aquamind_assets.warehouse import ddl
 from aquamind_assets.warehouse.checks import Check, CheckFailed
+from aquamind_assets.warehouse.frame_checks import FrameCheck
 from aquamind_assets.warehouse.load import ScenarioMismatch, StaticLoad, YearLoad
 from aquamind_assets.warehouse.schema import Frame
 from aquamind_assets.warehouse.status import partition_status, scenario_status
@@ -227,3 +228,34 @@ def test_static_load_defers_foreign_keys_and_rolls_back(conn):
             st.write_stream(iter(frames([1, 99, 0])))
     assert conn.execute("SELECT count(*) FROM wh_test.child").fetchone() == (3,)
     assert [s["year"] for s in partition_status(conn, "infra")] == [0]
+
+
+# ------------------------------------------------------------------ frame checks (every row, as streamed)
+def _negative_sensors(cols, ctx):
+    assert ctx == {"year": 2016, "asset": "readings"}  # the lookup ran once, inside the load
+    return cols["sensor_id"] < 0
+
+
+FRAME_NONNEG = FrameCheck("sensor_present", "every streamed reading names a sensor (test rule)",
+                          "wh_test.reading", _negative_sensors, lookup=lambda cur, params: dict(params))
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_frame_check_counts_every_streamed_row_and_a_violation_rolls_back(conn, stream):
+    frames = [reading_frame(2016, 3_000, seed=s) for s in (11, 12)]
+    good = load(conn, frames, checks=(NONNEG, FRAME_NONNEG), stream=stream)
+    by_name = {r.name: r for r in good.checks}
+    assert by_name["sensor_present"].passed and by_name["sensor_present"].examined == 6_000
+    before = fingerprint(conn)
+    bad = [reading_frame(2016, 3_000, seed=13), reading_frame(2016, 2_000, seed=14)]
+    bad[1].columns["sensor_id"][[0, 9]] = -1
+    with pytest.raises(CheckFailed) as info:
+        load(conn, bad, checks=(FRAME_NONNEG,), stream=stream)
+    assert str(info.value).startswith("check sensor_present failed: 2 of 5000 rows violate")
+    assert "sensor_id=-1" in str(info.value)
+    assert fingerprint(conn) == before
+
+
+def test_frame_check_that_examines_nothing_fails(conn):
+    with pytest.raises(CheckFailed, match="sensor_present failed: it examined 0 rows"):
+        load(conn, [], checks=(FRAME_NONNEG,))

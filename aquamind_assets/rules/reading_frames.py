@@ -1,0 +1,133 @@
+"""The readings rules as FrameChecks: every row, as it streams, against the stored dimensions.
+
+Same names and invariants as the SQL audit in environment.py; see warehouse/frame_checks.py for
+why the largest table is checked this way. The dimensions (assignments, sensors, containers,
+parameters) are read once per load inside the load's transaction.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..warehouse.frame_checks import FrameCheck
+
+R = "environmental.environmental_reading"
+US_PER_DAY = 86_400_000_000
+_UNIX_2015 = 16436  # 2015-01-01 in days since 1970-01-01
+OPEN = np.iinfo(np.int64).max
+
+
+def _year_start_us(year: int) -> int:
+    return int((np.datetime64(f"{year}-01-01") - np.datetime64("1970-01-01")).astype(np.int64)) * US_PER_DAY
+
+
+class _ById:
+    """Rows of a dimension keyed by integer id: `at(ids)` gives positions (-1 where the id is absent)."""
+
+    def __init__(self, ids: np.ndarray):
+        self.order = np.argsort(ids, kind="stable")
+        self.sorted = ids[self.order]
+
+    def at(self, ids: np.ndarray) -> np.ndarray:
+        if not len(self.sorted):
+            return np.full(len(ids), -1, np.int64)
+        pos = np.minimum(np.searchsorted(self.sorted, ids), len(self.sorted) - 1)
+        return np.where(self.sorted[pos] == ids, self.order[pos], -1)
+
+
+@dataclass
+class Dimensions:
+    year_start_us: int
+    year_end_us: int
+    assignment: _ById
+    a_start: np.ndarray  # unix day of assignment_date
+    a_end: np.ndarray  # unix day of departure_date (OPEN when NULL)
+    sensor: _ById
+    s_container: np.ndarray
+    s_parameter: np.ndarray
+    container: _ById
+    c_sea: np.ndarray
+    parameter: _ById
+    p_min: np.ndarray
+    p_max: np.ndarray
+    p_sea_only: np.ndarray
+    p_temperature: np.ndarray
+
+
+def _fetch(cur, query: str, params=None) -> list[np.ndarray]:
+    rows = cur.execute(query, params).fetchall()
+    return [np.array(col) for col in zip(*rows)] if rows else []
+
+
+def dimensions(cur, params: dict) -> Dimensions:
+    """The stored rows the readings rules compare against (one query per dimension)."""
+    year = int(params["year"])
+    a = _fetch(cur, """SELECT id, assignment_date - DATE '1970-01-01',
+                              departure_date - DATE '1970-01-01'
+                       FROM batch.batch_container_assignment""")
+    a = a or [np.zeros(0, np.int64)] * 3
+    s = _fetch(cur, "SELECT id, container_id, parameter_id FROM infrastructure.sensor") or [np.zeros(0, np.int64)] * 3
+    c = _fetch(cur, "SELECT id, is_sea FROM infrastructure.container") or [np.zeros(0, np.int64)] * 2
+    p = _fetch(cur, """SELECT id, min_value, max_value, sea_only, code = 'temperature'
+                       FROM environmental.environmental_parameter""") or [np.zeros(0, np.int64)] * 5
+    end = np.array([OPEN if v is None else v for v in a[2]], np.int64)
+    return Dimensions(
+        year_start_us=_year_start_us(year) if year > 2015 else np.iinfo(np.int64).min,
+        year_end_us=_year_start_us(year + 1),
+        assignment=_ById(a[0].astype(np.int64)), a_start=a[1].astype(np.int64), a_end=end,
+        sensor=_ById(s[0].astype(np.int64)), s_container=s[1].astype(np.int64), s_parameter=s[2].astype(np.int64),
+        container=_ById(c[0].astype(np.int64)), c_sea=c[1].astype(bool),
+        parameter=_ById(p[0].astype(np.int64)), p_min=p[1].astype(np.float64), p_max=p[2].astype(np.float64),
+        p_sea_only=p[3].astype(bool), p_temperature=p[4].astype(bool))
+
+
+def _take(values: np.ndarray, pos: np.ndarray, missing):
+    return np.where(pos >= 0, values[np.maximum(pos, 0)] if len(values) else missing, missing)
+
+
+def _bad_year(cols, d: Dimensions) -> np.ndarray:
+    t = cols["reading_time"]
+    return (t >= d.year_end_us) | (t < d.year_start_us)
+
+
+def _has_assignment(cols, d: Dimensions) -> np.ndarray:
+    return d.assignment.at(cols["assignment_id"]) >= 0
+
+
+def _bad_window(cols, d: Dimensions) -> np.ndarray:
+    pos = d.assignment.at(cols["assignment_id"])
+    day = cols["reading_time"] // US_PER_DAY
+    return (pos >= 0) & ((day < _take(d.a_start, pos, 0)) | (day >= _take(d.a_end, pos, OPEN)))
+
+
+def _container_is_sea(cols, d: Dimensions) -> np.ndarray:
+    return _take(d.c_sea, d.container.at(cols["container_id"]), False)
+
+
+def _bad_sensor(cols, d: Dimensions) -> np.ndarray:
+    pos = d.sensor.at(cols["sensor_id"])
+    sea_only = _take(d.p_sea_only, d.parameter.at(cols["parameter_id"]), False)
+    return ((pos < 0) | (_take(d.s_container, pos, -1) != cols["container_id"])
+            | (_take(d.s_parameter, pos, -1) != cols["parameter_id"]) | (sea_only & ~_container_is_sea(cols, d)))
+
+
+def _bad_value(cols, d: Dimensions) -> np.ndarray:
+    pos = d.parameter.at(cols["parameter_id"])
+    v = cols["value"].astype(np.float64)
+    hot_sea = _take(d.p_temperature, pos, False) & (v > 18.0) & _container_is_sea(cols, d)
+    return (pos < 0) | (v < _take(d.p_min, pos, np.inf)) | (v > _take(d.p_max, pos, -np.inf)) | hot_sea
+
+
+FRAME_RULES = [
+    FrameCheck("environmental_reading_owning_year", "the owning year is the reading's year; no date after "
+               "2024-12-31 (every row, as written)", R, _bad_year, lookup=dimensions),
+    FrameCheck("environmental_reading_in_assignment_window", "every reading lies inside its stored "
+               "assignment's window (REFERENCE 2; every row with a stored assignment, as written)", R,
+               _bad_window, lookup=dimensions, examined=_has_assignment, min_examined=0),
+    FrameCheck("reading_sensor_matches", "a reading comes from a stored sensor of its own container and "
+               "parameter, and salinity is read only in sea containers (REFERENCE 7, 10; every row, as written)",
+               R, _bad_sensor, lookup=dimensions),
+    FrameCheck("reading_in_range", "every value lies within its parameter's stored range; sea temperature "
+               "never above 18 C (REFERENCE 7; every row, as written)", R, _bad_value, lookup=dimensions),
+]
