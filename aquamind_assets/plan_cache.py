@@ -113,18 +113,34 @@ def build_into(scenario_json: str, target: Path) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def get_plan(scenario: Scenario, log=None):
+def ensure_built(scenario: Scenario, log=None) -> Path:
+    """Simulate the plan into the cache unless it is there; returns its folder. The simulation runs
+    in a child process, so its peak memory is returned to the system when it ends."""
     key = cache_key(scenario)
     folder = _cache_dir() / key
-    if str(folder) in _MEMORY:  # keyed by folder: another DAGSTER_HOME gets (and fills) its own cache
-        return _MEMORY[str(folder)]
-    t0 = time.perf_counter()
     if not (folder / "plan.pkl").exists():
+        t0 = time.perf_counter()
         folder.parent.mkdir(parents=True, exist_ok=True)
         subprocess.run([sys.executable, "-m", "aquamind_assets.plan_cache", str(folder)],
                        input=scenario.model_dump_json(), text=True, check=True)
         if log:
             log(f"plan {key} simulated in {time.perf_counter() - t0:.1f} s ({scenario.scale})")
+    return folder
+
+
+def release() -> None:
+    """Drop this process's mapping of the plan: the pages it touched stop counting in its resident
+    memory (they stay in the page cache, so mapping it again costs ~0.1 s at full scale)."""
+    _MEMORY.clear()
+    _trim()
+
+
+def get_plan(scenario: Scenario, log=None):
+    folder = _cache_dir() / cache_key(scenario)
+    if str(folder) in _MEMORY:  # keyed by folder: another DAGSTER_HOME gets (and fills) its own cache
+        return _MEMORY[str(folder)]
+    t0 = time.perf_counter()
+    key = ensure_built(scenario, log).name
     plan = load(folder)
     if log:
         log(f"plan {key} mapped from {folder} in {time.perf_counter() - t0:.1f} s")

@@ -107,6 +107,8 @@ def materializations(dagster_home: Path) -> list[dict]:
         for rec in inst.fetch_materializations(key, limit=1000).records:
             m = rec.asset_materialization
             md = {k: v.value for k, v in m.metadata.items() if isinstance(v.value, (int, float, str))}
+            if "phases_s" in m.metadata:  # prepare / write / index / analyze / checks / commit seconds
+                md["phases_s"] = m.metadata["phases_s"].value
             out.append({"asset": key.to_user_string(), "partition": m.partition, **md})
     return out
 

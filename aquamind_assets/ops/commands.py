@@ -25,15 +25,21 @@ def _instance():
 
 def _check_disk(scenario, years) -> None:
     """Refuse a large run in one line when free space is under 1.5x the estimate."""
-    from ..plan_cache import get_plan
+    from ..plan_cache import ensure_built, get_plan, release
     from ..sim.readings import estimate_readings
 
     from .. import settings
     from ..cli import CliError
 
+    t0 = time.perf_counter()
+    if not (ensure_built(scenario).joinpath("plan.pkl")).exists():
+        raise CliError("the production plan could not be simulated (see the error above)")
+    print(f"plan: simulated or found in the cache in {time.perf_counter() - t0:.1f} s", flush=True)
     plan = get_plan(scenario)
     rows = estimate_readings(plan, years, scenario.scale_spec.cadence_multiplier)
     need = rows * 75 + len(plan.daily["day"]) * 120  # bytes per stored row incl. headers (measured)
+    del plan
+    release()
     free = shutil.disk_usage(settings.dagster_home()).free
     print(f"estimate: {rows:,} readings for {years[0]}-{years[-1]}, ~{need / 2**30:.1f} GiB on disk; "
           f"{free / 2**30:.1f} GiB free")
@@ -162,13 +168,11 @@ def generate(args, connect_env) -> int:
         os.environ["AQUAMIND_SCENARIO"] = os.path.abspath(args.scenario)
     if args.replace_all:
         os.environ["AQUAMIND_REPLACE_ALL"] = "1"
-    from ..definitions import YEARLY_ASSETS
-    from ..defs import static
-
     t0 = time.perf_counter()
     print(f"aquamind generate: scale {scenario.scale}, seed {scenario.seed}, years {first}-{last}, "
           f"scenario {scenario.data_hash()}", flush=True)
-    _check_disk(scenario, years)
+    _check_disk(scenario, years)  # simulates the plan first, while this process is still small
+    from ..defs import static
     if args.resume:
         done = _done_years(years, scenario.data_hash())
         print(f"resume: {len(done)} of {len(years)} years already loaded and checked: {sorted(done)}")

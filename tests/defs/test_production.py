@@ -97,7 +97,7 @@ def test_every_run_succeeds_and_every_check_passes(loaded):
 def test_materialization_metadata_per_partition(loaded, conn):
     """What the UI shows per year: rows per table, timings, rates, peak memory, checksum, scenario."""
     keys = {"dagster/row_count", "rows_per_table", "duration_s", "write_s", "plan_s", "rows_per_s",
-            "peak_rss_mib", "checksum", "scenario_hash", "scale"}
+            "peak_rss_mib", "checksum", "scenario_hash", "scale", "phases_s"}
     records = {(r[0], r[1]): r[2] for r in conn.execute("SELECT asset, year, checksum FROM meta.partition_load")}
     for m in loaded["results"]["2016"].get_asset_materialization_events():
         md = m.materialization.metadata
@@ -105,6 +105,9 @@ def test_materialization_metadata_per_partition(loaded, conn):
         assert md["dagster/row_count"].value == sum(md["rows_per_table"].value.values()) > 0
         assert md["rows_per_s"].value > 0 and md["peak_rss_mib"].value > 0 and md["scale"].value == "tiny"
         assert md["checksum"].value == records[(m.asset_key.to_user_string(), 2016)]
+        phases = md["phases_s"].value  # where the load's time went, in order
+        assert list(phases)[:2] == ["prepare", "write"] and "checks" in phases and "commit" in phases
+        assert 0 < sum(phases.values()) <= md["write_s"].value + 1e-3
 
 
 def test_load_records_match_the_stored_rows(loaded, conn):

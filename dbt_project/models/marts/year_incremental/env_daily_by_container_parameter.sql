@@ -1,10 +1,12 @@
--- What was the daily mean / min / max of each environmental parameter in each container?
+-- What was the daily mean / min / max of each parameter read several times a day (temperature and
+-- dissolved oxygen) in each container? A parameter read once a day is its own daily value: query
+-- stg_environmental_reading for it (at full scale this mart would otherwise copy ~90 M rows).
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
     unique_key='year',
     on_schema_change='sync_all_columns',
-    pre_hook="{{ delete_year_window() }}",
+    pre_hook=["{{ delete_year_window() }}", "set local work_mem = '256MB'"],
     indexes=[{'columns': ['year']}, {'columns': ['container_id', 'parameter_id', 'reading_date']}]
 ) }}
 
@@ -18,6 +20,7 @@ with readings as (
 parameters as (
     select parameter_id, parameter_code, unit
     from {{ ref('stg_environmental_parameter') }}
+    where readings_per_day > 1
 ),
 
 daily as (
@@ -31,6 +34,7 @@ daily as (
         max(value) as max_value,
         count(*) as reading_count
     from readings
+    where parameter_id in (select parameter_id from parameters)
     group by year, reading_date, container_id, parameter_id
 )
 
@@ -46,4 +50,4 @@ select
     daily.max_value,
     daily.reading_count
 from daily
-left join parameters on parameters.parameter_id = daily.parameter_id
+inner join parameters on parameters.parameter_id = daily.parameter_id
