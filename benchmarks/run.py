@@ -61,16 +61,24 @@ class TreeRss(threading.Thread):
         return max((r for t, r in self.samples if t0 <= t <= t1), default=0)
 
 
-PHASES = (("static", "static"), ("operations", " operations "), ("readings", " readings "),
-          ("dbt", "dbt "), ("report", "report "))
+PHASES = (("static", ("static ",)), ("operations", ("20",)), ("readings", ("20",)),
+          ("dbt", ("dbt staging", "dbt years", "dbt marts")), ("report", ("report ",)))
+
+
+def _phase_of(name: str, markers: tuple[str, ...], line: str) -> bool:
+    """A progress line of the CLI ('  2016 readings   ... rows', '  dbt marts   ... s')."""
+    text = line.lstrip()
+    if name in ("operations", "readings"):
+        return text[:4].isdigit() and text[5:].startswith(name)
+    return text.startswith(markers)
 
 
 def phases(lines: list[tuple[float, str]], t0: float, t_end: float, rss: TreeRss) -> dict:
     """Each phase runs from the end of the previous one to its own last progress line: seconds,
     share of the wall time, peak summed RSS."""
     out, start = {}, t0
-    for name, marker in PHASES:
-        ends = [t for t, line in lines if line.lstrip().startswith(marker.strip()) or marker in line]
+    for name, markers in PHASES:
+        ends = [t for t, line in lines if _phase_of(name, markers, line)]
         if not ends:
             continue
         end = max(ends)
@@ -141,7 +149,7 @@ def run_scale(scale: str, years: str, db_suffix: str = "") -> dict:
     os.environ.update(env)  # the instance's dagster.yaml reads DAGSTER_PG_*
     mats = materializations(home)
     asset_s = {}
-    for m in mats:
+    for m in (m for m in mats if "duration_s" in m):  # the loads (dbt assets carry no duration)
         asset_s[m["asset"]] = asset_s.get(m["asset"], 0.0) + float(m.get("duration_s", 0.0) or 0.0)
     return {"scale": scale, "years": years, "exit_code": proc.returncode, "wall_s": round(wall, 1),
             "peak_tree_rss_mib": round(rss.peak / 2**20, 1), "warehouse_bytes": size, "readings_rows": readings,
@@ -153,7 +161,8 @@ def run_scale(scale: str, years: str, db_suffix: str = "") -> dict:
 def print_assets(r: dict) -> None:
     """Per asset and year: rows, seconds, rows/s; then totals per asset."""
     print(f"  {'asset':<24} {'year':>5} {'rows':>12} {'seconds':>8} {'rows/s':>11}")
-    for m in sorted(r["materializations"], key=lambda m: (m["asset"], str(m["partition"]))):
+    loads = [m for m in r["materializations"] if "duration_s" in m]
+    for m in sorted(loads, key=lambda m: (m["asset"], str(m["partition"]))):
         rows, secs = int(m.get("dagster/row_count", 0)), float(m.get("duration_s", 0) or 0)
         print(f"  {m['asset']:<24} {str(m['partition'] or '-'):>5} {rows:>12,} {secs:>8.1f} "
               f"{rows / secs if secs else 0:>11,.0f}")
@@ -200,7 +209,7 @@ def main(argv=None) -> int:
         print_assets(r)
         print(f"{scale}: wall {r['wall_s']} s, readings {r['readings_rows']:,} at {r['readings_rows_per_s']} rows/s "
               f"({r['readings_ratio_to_raw']} of raw), peak RSS {r['peak_tree_rss_mib']} MiB, "
-              f"warehouse {r['warehouse_bytes'] / 2**30:.2f} GiB; asset seconds {r['asset_seconds']}", flush=True)
+              f"warehouse {r['warehouse_bytes'] / 2**30:.2f} GiB", flush=True)
     if args.one_year:
         last = result["scales"][-1]
         one = run_scale(last["scale"], f"{args.one_year}-{args.one_year}", db_suffix="_1y")

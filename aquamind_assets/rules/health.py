@@ -61,10 +61,12 @@ RULES = [
     _optional(in_window(T, "treatment_date", "treatment")), in_window(E, "sampling_date", "health sampling event"),
     in_window(X, "sample_date", "lab sample"), in_window(J, "entry_date", "journal entry"),
     _rule("vaccination_before_sea", "vaccination at >= 25 g, in freshwater, before the batch's sea transfer "
-          "(REFERENCE 8)", f"FROM {V} v JOIN {A} a ON a.id = v.assignment_id WHERE v.year = %(year)s",
+          "(REFERENCE 8)", f"""FROM {V} v JOIN {A} a ON a.id = v.assignment_id
+              LEFT JOIN (SELECT batch_id, min(assignment_date) AS sea_date FROM {A}
+                         WHERE lifecycle_stage_id = {ADULT_STAGE} GROUP BY batch_id) s ON s.batch_id = v.batch_id
+              WHERE v.year = %(year)s""",  # one pass over the assignments, not one per vaccination
           f"""v.avg_weight_g < 25 OR a.lifecycle_stage_id = {ADULT_STAGE} OR a.batch_id <> v.batch_id
-              OR EXISTS (SELECT 1 FROM {A} s WHERE s.batch_id = v.batch_id AND s.lifecycle_stage_id = {ADULT_STAGE}
-                         AND s.assignment_date <= v.vaccination_date)""",
+              OR s.sea_date <= v.vaccination_date""",
           "v.id, v.batch_id, v.vaccination_date, v.avg_weight_g, a.lifecycle_stage_id", 0),
     _rule("lice_count_at_sea", "lice are counted only in sea pens, on the pen's own batch (REFERENCE 8)",
           f"FROM {L} l JOIN {A} a ON a.id = l.assignment_id WHERE l.year = %(year)s",

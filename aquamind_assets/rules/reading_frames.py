@@ -55,30 +55,37 @@ class Dimensions:
     p_temperature: np.ndarray
 
 
-def _fetch(cur, query: str, params=None) -> list[np.ndarray]:
-    rows = cur.execute(query, params).fetchall()
-    return [np.array(col) for col in zip(*rows)] if rows else []
+def _fetch(cur, query: str, wire: tuple[str, ...]) -> list[np.ndarray]:
+    """Columns of a query's NOT NULL fixed-width result, read by binary COPY straight into numpy
+    (`wire`: each column's big-endian dtype, e.g. '>i4', '>f8', '?'); ~10x faster than row tuples."""
+    with cur.copy(f"COPY ({query}) TO STDOUT (FORMAT BINARY)") as cp:
+        data = b"".join(bytes(block) for block in cp)
+    fields = [("n", ">i2")]
+    for i, w in enumerate(wire):
+        fields += [(f"len{i}", ">i4"), (f"c{i}", w)]
+    dtype = np.dtype(fields)
+    rows = np.frombuffer(data, dtype, offset=19, count=(len(data) - 21) // dtype.itemsize)  # header, trailer
+    return [rows[f"c{i}"].astype(np.dtype(w).newbyteorder("=")) for i, w in enumerate(wire)]
 
 
 def dimensions(cur, params: dict) -> Dimensions:
-    """The stored rows the readings rules compare against (one query per dimension)."""
+    """The stored rows the readings rules compare against (one binary COPY per dimension)."""
     year = int(params["year"])
-    a = _fetch(cur, """SELECT id, assignment_date - DATE '1970-01-01',
-                              departure_date - DATE '1970-01-01'
-                       FROM batch.batch_container_assignment""")
-    a = a or [np.zeros(0, np.int64)] * 3
-    s = _fetch(cur, "SELECT id, container_id, parameter_id FROM infrastructure.sensor") or [np.zeros(0, np.int64)] * 3
-    c = _fetch(cur, "SELECT id, is_sea FROM infrastructure.container") or [np.zeros(0, np.int64)] * 2
-    p = _fetch(cur, """SELECT id, min_value, max_value, sea_only, code = 'temperature'
-                       FROM environmental.environmental_parameter""") or [np.zeros(0, np.int64)] * 5
-    end = np.array([OPEN if v is None else v for v in a[2]], np.int64)
+    a = _fetch(cur, f"""SELECT id, assignment_date - DATE '1970-01-01',
+                               coalesce(departure_date - DATE '1970-01-01', {np.iinfo(np.int32).max})
+                        FROM batch.batch_container_assignment""", (">i4", ">i4", ">i4"))
+    s = _fetch(cur, "SELECT id, container_id, parameter_id FROM infrastructure.sensor", (">i4", ">i4", ">i4"))
+    c = _fetch(cur, "SELECT id, is_sea FROM infrastructure.container", (">i4", "?"))
+    p = _fetch(cur, """SELECT id, min_value::float8, max_value::float8, sea_only, code = 'temperature'
+                       FROM environmental.environmental_parameter""", (">i4", ">f8", ">f8", "?", "?"))
+    end = np.where(a[2] == np.iinfo(np.int32).max, OPEN, a[2].astype(np.int64))
     return Dimensions(
         year_start_us=_year_start_us(year) if year > 2015 else np.iinfo(np.int64).min,
         year_end_us=_year_start_us(year + 1),
         assignment=_ById(a[0].astype(np.int64)), a_start=a[1].astype(np.int64), a_end=end,
         sensor=_ById(s[0].astype(np.int64)), s_container=s[1].astype(np.int64), s_parameter=s[2].astype(np.int64),
         container=_ById(c[0].astype(np.int64)), c_sea=c[1].astype(bool),
-        parameter=_ById(p[0].astype(np.int64)), p_min=p[1].astype(np.float64), p_max=p[2].astype(np.float64),
+        parameter=_ById(p[0].astype(np.int64)), p_min=p[1], p_max=p[2],
         p_sea_only=p[3].astype(bool), p_temperature=p[4].astype(bool))
 
 

@@ -34,14 +34,14 @@
     ('stg_disease_outbreak', 'start_date > ' ~ end ~ ' or end_date > ' ~ end, none),
 ] %}
 
-with assignments as (
+with assignments as not materialized (  -- inlined: the planner then sees the tables' statistics
     -- every assignment a row of these years can belong to (owned by the same or an earlier year)
     select assignment_id, batch_id, container_id, assignment_date, window_end_exclusive
     from {{ ref('stg_batch_container_assignment') }}
     where year <= {{ var('max_year', 2024) }}
 ),
 
-locations as (
+locations as not materialized (
     select * from {{ ref('int_container_location') }}
 ),
 

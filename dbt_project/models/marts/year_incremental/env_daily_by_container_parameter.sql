@@ -1,6 +1,8 @@
 -- What was the daily mean / min / max of each parameter read several times a day (temperature and
 -- dissolved oxygen) in each container? A parameter read once a day is its own daily value: query
 -- stg_environmental_reading for it (at full scale this mart would otherwise copy ~90 M rows).
+-- One aggregate per year, unioned: each year's ~2.3 M groups hash in memory, where one aggregate
+-- over ten years (23 M groups) spills to disk and takes 5x longer.
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
@@ -10,20 +12,14 @@
     indexes=[{'columns': ['year']}, {'columns': ['container_id', 'parameter_id', 'reading_date']}]
 ) }}
 
-with readings as (
-    select year, reading_date, container_id, parameter_id, value
-    from {{ ref('stg_environmental_reading') }}
-    where year between {{ var('min_year', 2015) }} and {{ var('max_year', 2024) }}
-        and {{ reading_time_window() }}
-),
-
-parameters as (
+with parameters as (
     select parameter_id, parameter_code, unit
     from {{ ref('stg_environmental_parameter') }}
     where readings_per_day > 1
 ),
 
 daily as (
+    {%- for year in range(var('min_year', 2015) | int, (var('max_year', 2024) | int) + 1) %}
     select
         year,
         reading_date,
@@ -33,9 +29,14 @@ daily as (
         min(value) as min_value,
         max(value) as max_value,
         count(*) as reading_count
-    from readings
-    where parameter_id in (select parameter_id from parameters)
+    from {{ ref('stg_environmental_reading') }}
+    where year = {{ year }}
+        and parameter_id in (select parameter_id from parameters)
     group by year, reading_date, container_id, parameter_id
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
 )
 
 select
