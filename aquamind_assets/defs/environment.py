@@ -10,7 +10,8 @@ from .loading import yearly_asset
 def render(plan, year: int):
     yield "environmental.environmental_event", render_environmental_events(plan, year)
     cadence = int(plan.stats.get("cadence_multiplier", 1))
-    for chunk in render_readings(plan, year, chunk_rows=1_000_000, cadence_multiplier=cadence):
+    for chunk in render_readings(plan, year, chunk_rows=1_000_000, cadence_multiplier=cadence,
+                                 first_chunk_rows=100_000):
         yield "environmental.environmental_reading", chunk
 
 

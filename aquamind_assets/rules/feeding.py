@@ -29,6 +29,17 @@ MEALS_PER_DAY = f"""(SELECT assignment_id, state_date, feed_kg, lifecycle_stage_
     FULL JOIN (SELECT e.assignment_id, {DAY} AS d, sum(e.amount_kg::float8) AS kg,
         sum(e.feeding_percentage::float8) AS pct, count(*) AS meals FROM {E} e WHERE e.year = %(year)s
         GROUP BY 1, 2) m ON m.assignment_id = s.assignment_id AND m.d = s.state_date"""
+# the meals per assignment-day joined to the daily state once, for the two rules that read them
+MEALS_TABLE = f"""DROP TABLE IF EXISTS pg_temp.meals_per_day;
+CREATE TEMP TABLE meals_per_day AS SELECT s.assignment_id, s.state_date, s.feed_kg, s.lifecycle_stage_id,
+    m.assignment_id AS meal_assignment, m.d, m.kg, m.pct, m.meals FROM {MEALS_PER_DAY}"""
+
+
+def _meals(name: str, description: str, bad: str, cols: str) -> Check:
+    return Check(name, description, f"SELECT count(*), count(*) FILTER (WHERE {bad}) FROM meals_per_day s",
+                 f"SELECT {cols} FROM meals_per_day s WHERE {bad} LIMIT 5", prepare_sql=MEALS_TABLE)
+
+
 EVENT_STATE = f"""{E} e LEFT JOIN {DS} s ON s.assignment_id = e.assignment_id AND s.state_date = {DAY}
         AND s.year = %(year)s
     JOIN inventory.feed f ON f.id = e.feed_id
@@ -69,14 +80,14 @@ RULES = [
     owning_year(P, "order_date"),
     owning_year(S, "stock_date"),
     in_window(E, "feeding_time", "feeding event", ts=True),
-    _rule("meals_sum_to_daily_feed", "an assignment-day's meals sum to its daily state's feed_kg (within "
-          "0.001 kg) in 2-4 meals (one for a ration of a few grams); no meal on a day without a ration "
-          "(REFERENCE 6)", MEALS_PER_DAY,
-          "abs(coalesce(m.kg, 0) - coalesce(s.feed_kg, 0)) > 0.001 OR m.meals > 4 OR (m.meals < 2 AND m.kg >= 0.01)",
-          "s.assignment_id, s.state_date, s.feed_kg, m.assignment_id AS meal_assignment, m.d, m.kg, m.meals"),
-    _rule("daily_ration_percentage", "a day's meals are a sane share of the biomass for the stage "
-          "(fry <= 10 %, parr <= 6, smolt <= 4, post-smolt <= 3, sea <= 4 %)", MEALS_PER_DAY,
-          f"m.pct > {DAY_PCT_MAX}", "s.assignment_id, s.state_date, s.lifecycle_stage_id, m.pct"),
+    _meals("meals_sum_to_daily_feed", "an assignment-day's meals sum to its daily state's feed_kg (within "
+           "0.001 kg) in 2-4 meals (one for a ration of a few grams); no meal on a day without a ration "
+           "(REFERENCE 6)",
+           "abs(coalesce(s.kg, 0) - coalesce(s.feed_kg, 0)) > 0.001 OR s.meals > 4 OR (s.meals < 2 AND s.kg >= 0.01)",
+           "s.assignment_id, s.state_date, s.feed_kg, s.meal_assignment, s.d, s.kg, s.meals"),
+    _meals("daily_ration_percentage", "a day's meals are a sane share of the biomass for the stage "
+           "(fry <= 10 %, parr <= 6, smolt <= 4, post-smolt <= 3, sea <= 4 %)",
+           f"s.pct > {DAY_PCT_MAX}", "s.assignment_id, s.state_date, s.lifecycle_stage_id, s.pct"),
     _rule("feeding_matches_daily_state", "a meal carries its assignment's batch, container and biomass "
           "that day, a positive amount and cost, feeding_percentage = amount / biomass x 100 (<= 5 % a "
           "meal), the pellet size for the fish's mean weight and a feed store of the unit's own hall or "

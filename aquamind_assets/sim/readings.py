@@ -181,9 +181,10 @@ def _chunk(plan, lay: _Layout, year: int, idx: np.ndarray, c: np.ndarray) -> dic
     }
 
 
-def render_readings(plan, year: int, chunk_rows: int = 2_000_000,
-                    cadence_multiplier: int = 1) -> Iterator[dict[str, np.ndarray]]:
-    """environmental.environmental_reading for one year, in chunks of at most chunk_rows rows.
+def render_readings(plan, year: int, chunk_rows: int = 2_000_000, cadence_multiplier: int = 1,
+                    first_chunk_rows: int | None = None) -> Iterator[dict[str, np.ndarray]]:
+    """environmental.environmental_reading for one year, in chunks of at most chunk_rows rows
+    (the first of at most first_chunk_rows: a small one gets the COPY going sooner).
 
     Rows are ordered by (day, container, sensor, time); a chunk holds whole container-days.
     """
@@ -195,7 +196,8 @@ def render_readings(plan, year: int, chunk_rows: int = 2_000_000,
     start = 0
     while start < len(idx):
         done = int(cum[start - 1]) if start else 0
-        stop = int(np.searchsorted(cum, done + chunk_rows, side="right"))
+        size = chunk_rows if start or first_chunk_rows is None else max(first_chunk_rows, int(lay.per_day.max()))
+        stop = int(np.searchsorted(cum, done + size, side="right"))
         yield _chunk(plan, lay, year, idx[start:stop], c[start:stop])
         start = stop
 
