@@ -147,14 +147,11 @@ def run_scale(scale: str, years: str, db_suffix: str = "") -> dict:
         size = c.execute("SELECT pg_database_size(current_database())").fetchone()[0]
         readings = c.execute("SELECT count(*) FROM environmental.environmental_reading").fetchone()[0]
     os.environ.update(env)  # the instance's dagster.yaml reads DAGSTER_PG_*
-    mats = materializations(home)
-    asset_s = {}
-    for m in (m for m in mats if "duration_s" in m):  # the loads (dbt assets carry no duration)
-        asset_s[m["asset"]] = asset_s.get(m["asset"], 0.0) + float(m.get("duration_s", 0.0) or 0.0)
+    # the instance may list other scales' runs too: keep this scale's loads (and the dbt assets)
+    mats = [m for m in materializations(home) if m.get("scale", scale) == scale]
     return {"scale": scale, "years": years, "exit_code": proc.returncode, "wall_s": round(wall, 1),
             "peak_tree_rss_mib": round(rss.peak / 2**20, 1), "warehouse_bytes": size, "readings_rows": readings,
             "phases": phases(timed, t0, t_end, rss),
-            "asset_seconds": {k: round(v, 1) for k, v in sorted(asset_s.items())},
             "materializations": mats, "log_tail": log[-40:]}
 
 
@@ -171,6 +168,32 @@ def print_assets(r: dict) -> None:
               f"peak RSS {p['peak_rss_mib']:,.0f} MiB")
 
 
+def summarize(r: dict, raw_rows_per_s: float) -> None:
+    """Readings rate and ratio to raw, seconds per asset: from this scale's load materializations."""
+    loads = [m for m in r["materializations"] if "duration_s" in m and m.get("scale", r["scale"]) == r["scale"]]
+    r["materializations"] = [m for m in r["materializations"] if m.get("scale", r["scale"]) == r["scale"]]
+    rd = [m for m in loads if m["asset"] == "environmental_readings"]
+    rows = sum(int(m.get("dagster/row_count", 0)) for m in rd)
+    secs = sum(float(m.get("duration_s", 0)) for m in rd)
+    r["readings_rows_per_s"] = round(rows / secs) if secs else None
+    r["readings_ratio_to_raw"] = round(rows / secs / raw_rows_per_s, 3) if secs else None
+    asset_s: dict[str, float] = {}
+    for m in loads:
+        asset_s[m["asset"]] = asset_s.get(m["asset"], 0.0) + float(m["duration_s"] or 0.0)
+    r["asset_seconds"] = {k: round(v, 1) for k, v in sorted(asset_s.items())}
+
+
+def recompute(path: Path) -> int:
+    result = json.loads(path.read_text())
+    for r in result["scales"]:
+        summarize(r, result["raw_copy"]["rows_per_s"])
+        print(f"{r['scale']}: readings {r['readings_rows_per_s']:,} rows/s = {r['readings_ratio_to_raw']} of raw; "
+              f"asset seconds {r['asset_seconds']}")
+    result["recomputed_by"] = "benchmarks/run.py --recompute (materializations filtered to their own scale)"
+    path.write_text(json.dumps(result, indent=1, default=str))
+    return 0
+
+
 def machine() -> dict:
     with psycopg.connect(_admin_url()) as c:
         version = c.execute("SHOW server_version").fetchone()[0]
@@ -185,9 +208,13 @@ def main(argv=None) -> int:
     ap.add_argument("--scales", default="tiny,small,full")
     ap.add_argument("--years", default="2015-2024")
     ap.add_argument("--raw-rows", type=int, default=10_000_000)
+    ap.add_argument("--recompute", metavar="RESULTS_JSON",
+                    help="recompute the summary figures of a results file from its materializations and exit")
     ap.add_argument("--one-year", type=int, default=2020,
                     help="also run the last scale for this year alone: memory must not grow with years (0: skip)")
     args = ap.parse_args(argv)
+    if args.recompute:
+        return recompute(Path(args.recompute))
     raw_db = "aquamind_bench_raw"
     _recreate(raw_db)
     data = make_data(args.raw_rows)
@@ -200,11 +227,7 @@ def main(argv=None) -> int:
               "raw_copy": raw, "raw_copy_3col": raw3, "scales": []}
     for scale in args.scales.split(","):
         r = run_scale(scale, args.years)
-        rd = [m for m in r["materializations"] if m["asset"] == "environmental_readings"]
-        rows = sum(int(m.get("dagster/row_count", 0)) for m in rd)
-        secs = sum(float(m.get("duration_s", 0)) for m in rd)
-        r["readings_rows_per_s"] = round(rows / secs) if secs else None
-        r["readings_ratio_to_raw"] = round(rows / secs / raw["rows_per_s"], 3) if secs else None
+        summarize(r, raw["rows_per_s"])
         result["scales"].append(r)
         print_assets(r)
         print(f"{scale}: wall {r['wall_s']} s, readings {r['readings_rows']:,} at {r['readings_rows_per_s']} rows/s "

@@ -55,10 +55,10 @@ class Dimensions:
     p_temperature: np.ndarray
 
 
-def _fetch(cur, query: str, wire: tuple[str, ...]) -> list[np.ndarray]:
-    """Columns of a query's NOT NULL fixed-width result, read by binary COPY straight into numpy
+def _fetch(cur, statement: str, wire: tuple[str, ...]) -> list[np.ndarray]:
+    """Columns of a `COPY (query) TO STDOUT (FORMAT BINARY)` of NOT NULL fixed-width values, straight into numpy
     (`wire`: each column's big-endian dtype, e.g. '>i4', '>f8', '?'); ~10x faster than row tuples."""
-    with cur.copy(f"COPY ({query}) TO STDOUT (FORMAT BINARY)") as cp:
+    with cur.copy(statement) as cp:
         data = b"".join(bytes(block) for block in cp)
     fields = [("n", ">i2")]
     for i, w in enumerate(wire):
@@ -71,13 +71,16 @@ def _fetch(cur, query: str, wire: tuple[str, ...]) -> list[np.ndarray]:
 def dimensions(cur, params: dict) -> Dimensions:
     """The stored rows the readings rules compare against (one binary COPY per dimension)."""
     year = int(params["year"])
-    a = _fetch(cur, f"""SELECT id, assignment_date - DATE '1970-01-01',
-                               coalesce(departure_date - DATE '1970-01-01', {np.iinfo(np.int32).max})
-                        FROM batch.batch_container_assignment""", (">i4", ">i4", ">i4"))
-    s = _fetch(cur, "SELECT id, container_id, parameter_id FROM infrastructure.sensor", (">i4", ">i4", ">i4"))
-    c = _fetch(cur, "SELECT id, is_sea FROM infrastructure.container", (">i4", "?"))
-    p = _fetch(cur, """SELECT id, min_value::float8, max_value::float8, sea_only, code = 'temperature'
-                       FROM environmental.environmental_parameter""", (">i4", ">f8", ">f8", "?", "?"))
+    a = _fetch(cur, """COPY (SELECT id, assignment_date - DATE '1970-01-01',
+                                    coalesce(departure_date - DATE '1970-01-01', 2147483647)
+                             FROM batch.batch_container_assignment) TO STDOUT (FORMAT BINARY)""",
+               (">i4", ">i4", ">i4"))  # an open assignment (NULL departure) reads as int32 max
+    s = _fetch(cur, """COPY (SELECT id, container_id, parameter_id FROM infrastructure.sensor)
+                       TO STDOUT (FORMAT BINARY)""", (">i4", ">i4", ">i4"))
+    c = _fetch(cur, "COPY (SELECT id, is_sea FROM infrastructure.container) TO STDOUT (FORMAT BINARY)", (">i4", "?"))
+    p = _fetch(cur, """COPY (SELECT id, min_value::float8, max_value::float8, sea_only, code = 'temperature'
+                             FROM environmental.environmental_parameter) TO STDOUT (FORMAT BINARY)""",
+               (">i4", ">f8", ">f8", "?", "?"))
     end = np.where(a[2] == np.iinfo(np.int32).max, OPEN, a[2].astype(np.int64))
     return Dimensions(
         year_start_us=_year_start_us(year) if year > 2015 else np.iinfo(np.int64).min,

@@ -105,9 +105,9 @@ def test_materialization_metadata_per_partition(loaded, conn):
         assert md["dagster/row_count"].value == sum(md["rows_per_table"].value.values()) > 0
         assert md["rows_per_s"].value > 0 and md["peak_rss_mib"].value > 0 and md["scale"].value == "tiny"
         assert md["checksum"].value == records[(m.asset_key.to_user_string(), 2016)]
-        phases = md["phases_s"].value  # where the load's time went, in order
-        assert list(phases)[:2] == ["prepare", "write"] and "checks" in phases and "commit" in phases
-        assert 0 < sum(phases.values()) <= md["write_s"].value + 1e-3
+        phases = md["phases_s"].value  # where the load's time went
+        assert {"prepare", "write", "index", "analyze", "checks", "commit"} <= set(phases)
+        assert 0 < sum(phases.values()) <= md["write_s"].value + 0.01  # each rounded to the ms
 
 
 def test_load_records_match_the_stored_rows(loaded, conn):
