@@ -16,14 +16,11 @@ The last test edits 2016's source rows, so it stays last in the module.
 from __future__ import annotations
 
 import math
-import shutil
-from pathlib import Path
-from urllib.parse import quote
 
 import dagster as dg
 import psycopg
 import pytest
-from psycopg.conninfo import conninfo_to_dict
+from dbt_env import dbt_target, url_of
 
 from aquamind_assets import settings
 from aquamind_assets.definitions import DBT_ASSETS, YEARLY_ASSETS, defs
@@ -39,15 +36,6 @@ CROSS_MODELS = ("batch_lifecycle", "cycle_lengths", "data_quality", "disease_out
                 "fcr_by_batch", "health_summary", "lice_by_pen_week", "stat_validation", "summary_by_year",
                 "survival_by_batch")
 REL = 1e-9  # same float8 inputs, only the summation order differs
-
-
-def _url(conninfo: str) -> str:
-    """postgresql:// URL of a libpq conninfo (settings.resolve only takes URLs)."""
-    d = conninfo_to_dict(conninfo)
-    auth = quote(d.get("user") or "postgres", safe="")
-    if d.get("password"):
-        auth += ":" + quote(d["password"], safe="")
-    return f"postgresql://{auth}@{d.get('host') or '127.0.0.1'}:{d.get('port') or 5432}/{quote(d['dbname'], safe='')}"
 
 
 def _close(a, b, rel: float = REL) -> bool:
@@ -67,22 +55,11 @@ def _same(a, b) -> bool:
     return a == b
 
 
-def _dbt_target(tmp_path_factory) -> Path:
-    """A temporary dbt target path, seeded with the project's partial-parse file when there is one."""
-    from aquamind_assets.defs.dbt.project import DBT_DIR
-
-    target = tmp_path_factory.mktemp("dbt_target")
-    partial = DBT_DIR / "target" / "partial_parse.msgpack"
-    if partial.exists():
-        shutil.copy(partial, target / partial.name)
-    return target
-
-
 @pytest.fixture(scope="module")
 def built(dagster_env, tmp_path_factory):
     """static + yearly assets for 2015-2017, then dbt staging, years 2015-2017, cross-year marts, report."""
     report_dir = tmp_path_factory.mktemp("report")
-    url = _url(dagster_env.db_url)
+    url = url_of(dagster_env.db_url)
     dbt_env = settings.export_env(settings.resolve(start_embedded=False, env={"AQUAMIND_DATABASE_URL": url}),
                                   env={"DAGSTER_HOME": str(dagster_env.home)})
     with pytest.MonkeyPatch.context() as mp:
@@ -92,7 +69,7 @@ def built(dagster_env, tmp_path_factory):
                 mp.setenv(k, v)
         mp.setenv("AQUAMIND_REPORT_DIR", str(report_dir))
         # each dbt invocation writes a target dir of its own: keep them out of dbt_project/target
-        mp.setenv("DBT_TARGET_PATH", str(_dbt_target(tmp_path_factory)))
+        mp.setenv("DBT_TARGET_PATH", str(dbt_target(tmp_path_factory)))
         resources = {"warehouse": defs.resources["warehouse"], "dbt": defs.resources["dbt"]}
 
         def run(assets, partition_key=None, tags=None):

@@ -5,14 +5,12 @@ the report written to a temporary AQUAMIND_REPORT_DIR. Everything set here is un
 """
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
 
 import dagster as dg
 import pytest
-from psycopg.conninfo import conninfo_to_dict
+from dbt_env import dbt_target, url_of
 
 YEARS = (2015, 2016, 2017)
 
@@ -28,26 +26,6 @@ class BuiltReport:
         return self.report_dir / "report.html"
 
 
-def _url(conninfo: str) -> str:
-    """postgresql:// URL of a libpq conninfo (settings.resolve only takes URLs)."""
-    d = conninfo_to_dict(conninfo)
-    auth = quote(d.get("user") or "postgres", safe="")
-    if d.get("password"):
-        auth += ":" + quote(d["password"], safe="")
-    return f"postgresql://{auth}@{d.get('host') or '127.0.0.1'}:{d.get('port') or 5432}/{quote(d['dbname'], safe='')}"
-
-
-def _dbt_target(tmp_path_factory) -> Path:
-    """A temporary dbt target path, seeded with the project's partial-parse file when there is one."""
-    from aquamind_assets.defs.dbt.project import DBT_DIR
-
-    target = tmp_path_factory.mktemp("dbt_target")
-    partial = DBT_DIR / "target" / "partial_parse.msgpack"
-    if partial.exists():
-        shutil.copy(partial, target / partial.name)
-    return target
-
-
 @pytest.fixture(scope="module")
 def built_report(db_url, tmp_path_factory):
     from aquamind_assets import settings
@@ -58,7 +36,7 @@ def built_report(db_url, tmp_path_factory):
 
     home = tmp_path_factory.mktemp("dagster_home")
     report_dir = tmp_path_factory.mktemp("report")
-    url = _url(db_url)
+    url = url_of(db_url)
     dbt_env = settings.export_env(settings.resolve(start_embedded=False, env={"AQUAMIND_DATABASE_URL": url}),
                                   env={"DAGSTER_HOME": str(home)})
     with pytest.MonkeyPatch.context() as mp:
@@ -67,7 +45,7 @@ def built_report(db_url, tmp_path_factory):
         mp.setenv("DAGSTER_HOME", str(home))
         mp.setenv("AQUAMIND_REPORT_DIR", str(report_dir))
         # each dbt invocation writes a target dir of its own: keep them out of dbt_project/target
-        mp.setenv("DBT_TARGET_PATH", str(_dbt_target(tmp_path_factory)))
+        mp.setenv("DBT_TARGET_PATH", str(dbt_target(tmp_path_factory)))
         for var in ("AQUAMIND_SCENARIO", "AQUAMIND_SEED", "AQUAMIND_REPLACE_ALL"):
             mp.delenv(var, raising=False)
         for k, v in dbt_env.items():  # set here so the dbt assets' _env() never writes os.environ
