@@ -7,7 +7,10 @@
    readings rate as a ratio to the raw rate; peak RSS; warehouse size; phase shares; dbt time.
 Prints it and writes JSON under benchmarks/results/.
 
+4. the last scale again for one year alone (--one-year, default 2020): memory must not grow with years.
+
     .venv/bin/python benchmarks/run.py [--scales tiny,small,full] [--years 2015-2024] [--raw-rows 10000000]
+                                       [--one-year 2020] | --recompute benchmarks/results/run_X.json
 """
 from __future__ import annotations
 
