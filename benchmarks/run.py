@@ -4,10 +4,9 @@
 2. `aquamind generate` (the same code path, in a subprocess) for each scale asked, into a fresh
    database per scale, sampling the summed RSS of the whole aquamind process tree;
 3. per asset and year: rows, seconds, rows/s (from the Dagster materialization metadata); totals; the
-   readings rate as a ratio to the raw rate; peak RSS; warehouse size; phase shares; dbt time.
-Prints it and writes JSON under benchmarks/results/.
-
+   readings rate as a ratio to the raw rate; peak RSS; warehouse size; phase shares; dbt time;
 4. the last scale again for one year alone (--one-year, default 2020): memory must not grow with years.
+Prints it and writes JSON under benchmarks/results/.
 
     .venv/bin/python benchmarks/run.py [--scales tiny,small,full] [--years 2015-2024] [--raw-rows 10000000]
                                        [--one-year 2020] | --recompute benchmarks/results/run_X.json
