@@ -63,24 +63,23 @@ class TreeRss(threading.Thread):
         return max((r for t, r in self.samples if t0 <= t <= t1), default=0)
 
 
-PHASES = (("static", ("static ",)), ("operations", ("20",)), ("readings", ("20",)),
-          ("dbt", ("dbt staging", "dbt years", "dbt marts")), ("report", ("report ",)))
+PHASES = ("static", "operations", "readings", "dbt", "report")
 
 
-def _phase_of(name: str, markers: tuple[str, ...], line: str) -> bool:
-    """A progress line of the CLI ('  2016 readings   ... rows', '  dbt marts   ... s')."""
+def _phase_of(name: str, line: str) -> bool:
+    """A progress line of the CLI: '  static ...', '  2016 readings ...', '  dbt marts ...', '  report ...'."""
     text = line.lstrip()
     if name in ("operations", "readings"):
         return text[:4].isdigit() and text[5:].startswith(name)
-    return text.startswith(markers)
+    return text.startswith(f"{name} ")
 
 
 def phases(lines: list[tuple[float, str]], t0: float, t_end: float, rss: TreeRss) -> dict:
     """Each phase runs from the end of the previous one to its own last progress line: seconds,
     share of the wall time, peak summed RSS."""
     out, start = {}, t0
-    for name, markers in PHASES:
-        ends = [t for t, line in lines if _phase_of(name, markers, line)]
+    for name in PHASES:
+        ends = [t for t, line in lines if _phase_of(name, line)]
         if not ends:
             continue
         end = max(ends)

@@ -32,8 +32,7 @@ def _check_disk(scenario, years) -> None:
     from ..cli import CliError
 
     t0 = time.perf_counter()
-    if not (ensure_built(scenario).joinpath("plan.pkl")).exists():
-        raise CliError("the production plan could not be simulated (see the error above)")
+    ensure_built(scenario)  # raises if the simulation's child process fails
     print(f"plan: simulated or found in the cache in {time.perf_counter() - t0:.1f} s", flush=True)
     plan = get_plan(scenario)
     rows = estimate_readings(plan, years, scenario.scale_spec.cadence_multiplier)

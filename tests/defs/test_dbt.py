@@ -20,7 +20,7 @@ import math
 import dagster as dg
 import psycopg
 import pytest
-from dbt_env import dbt_target, url_of
+from fixture_helpers import dbt_target, url_of
 
 from aquamind_assets import settings
 from aquamind_assets.definitions import DBT_ASSETS, YEARLY_ASSETS, defs

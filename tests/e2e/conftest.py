@@ -16,7 +16,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict
+from fixture_helpers import url_of
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
@@ -48,17 +48,6 @@ def _load_helper():
 gqlh = _load_helper()
 
 
-def conninfo_to_url(conninfo: str) -> str:
-    """libpq key=value conninfo (what db_url yields) -> the postgresql:// URL settings accept."""
-    from urllib.parse import quote
-
-    d = conninfo_to_dict(conninfo)
-    auth = quote(d.get("user") or "postgres", safe="")
-    if d.get("password"):
-        auth += ":" + quote(d["password"], safe="")
-    return f"postgresql://{auth}@{d.get('host') or '127.0.0.1'}:{d.get('port') or 5432}/{quote(d['dbname'], safe='')}"
-
-
 @dataclass
 class E2EEnv:
     db_url: str          # warehouse, postgresql:// form
@@ -77,7 +66,7 @@ def e2e_env(db_url, tmp_path_factory):
 
     home = tmp_path_factory.mktemp("e2e_dagster_home")
     shutil.copy(REPO / "dagster_home" / "dagster.yaml", home / "dagster.yaml")
-    url = conninfo_to_url(db_url)
+    url = url_of(db_url)
     resolved = settings.resolve(start_embedded=False, env={settings.WAREHOUSE_URL_VAR: url})
     settings.ensure_databases(resolved)  # creates <name>_dagster (the warehouse exists already)
     base = {k: v for k, v in os.environ.items()
@@ -88,7 +77,7 @@ def e2e_env(db_url, tmp_path_factory):
     try:
         yield E2EEnv(db_url=url, dagster_url=resolved.dagster_url, home=home, env=env)
     finally:
-        admin = conninfo_to_url(db_url).rsplit("/", 1)[0] + "/postgres"
+        admin = url_of(db_url).rsplit("/", 1)[0] + "/postgres"
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
                 sql.Identifier(resolved.dagster_dbname)))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-from dbt_env import dbt_target, url_of
+from fixture_helpers import dbt_target, url_of
 
 YEARS = (2015, 2016, 2017)
 

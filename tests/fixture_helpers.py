@@ -1,4 +1,4 @@
-"""Helpers of the fixtures that build a warehouse through dbt (tests/defs/test_dbt.py, tests/report)."""
+"""Helpers shared by fixtures in several test folders (dbt: tests/defs/test_dbt.py, tests/report; URLs: also tests/e2e)."""
 from __future__ import annotations
 
 import shutil
