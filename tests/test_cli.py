@@ -11,8 +11,9 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from psycopg import sql
 from fixture_helpers import url_of
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict
 
 from aquamind_assets import settings
 
@@ -122,6 +123,7 @@ def test_invalid_database_url_is_one_line_without_the_password(bad_env):
 @pytest.fixture(scope="module")
 def e2e(db_url, admin_url, tmp_path_factory):
     """A CLI environment on this module's fresh database, Dagster storage in <db>_dagster."""
+    info = conninfo_to_dict(db_url)
     url = url_of(db_url)
     home = tmp_path_factory.mktemp("cli_dagster_home")
     shutil.copy(REPO / "dagster_home" / "dagster.yaml", home / "dagster.yaml")
