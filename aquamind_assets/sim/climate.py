@@ -14,7 +14,10 @@ from .calendar import DOY, MONTH, N_DAYS, YEAR
 from .rng import stream
 
 # geography: (annual mean C, amplitude C, peak day of year, salinity mean, salinity sd)
-SEA = {0: (8.2, 2.2, 240, 34.6, 0.25), 1: (10.2, 3.6, 225, 31.5, 1.2)}
+SEA = {0: (8.2, 2.2, 240, 34.1, 0.2), 1: (10.2, 3.6, 225, 30.8, 1.1)}
+# REFERENCE 7: Faroese open water 33-35 ppt, Scottish lochs 25-34 (low after rain and storms). Daily
+# means stay a little inside, so sensor noise on top of them rarely leaves the range.
+SALINITY_RANGE = {0: (33.35, 34.75), 1: (25.6, 33.5)}
 FRESH = (9.0, 5.0, 205)  # flow-through: follows the air/river season
 RAS_C = 12.0
 EVENT_TYPES = ("storm", "algae_bloom", "temperature_anomaly", "oxygen_depletion")
@@ -118,9 +121,10 @@ def build_climate(seed: int, area_geo: np.ndarray, area_lat: np.ndarray, station
     g = np.array([FRESH] * ns)
     fresh = seasonal(g[:, 0] + rng.normal(0, 0.4, ns), g[:, 1], g[:, 2]) + ar1(rng, (ns, N_DAYS), 0.9, 0.5)
     ras = RAS_C + rng.normal(0, 0.5, ns)[:, None] + ar1(rng, (ns, N_DAYS), 0.7, 0.15)
+    sal_lo, sal_hi = np.array([SALINITY_RANGE[g] for g in area_geo]).reshape(na, 2).T
     # REFERENCE 7: never above 18 C at sea, readings included (their daily cycle adds up to ~0.5 C)
     return Climate(sea_temp=np.clip(temp, 2.0, 17.2).astype(np.float32),
-                   sea_salinity=np.clip(sal, 20.0, 35.5).astype(np.float32),
+                   sea_salinity=np.clip(sal, sal_lo[:, None], sal_hi[:, None]).astype(np.float32),
                    sea_o2_sat=np.clip(o2, 35.0, 115.0).astype(np.float32),
                    fresh_temp=np.clip(fresh, 3.5, 16.0).astype(np.float32),
                    ras_temp=ras.astype(np.float32), env_mortality=mort.astype(np.float32),

@@ -8,8 +8,8 @@ from .sea import Outbreak
 
 # code: (probability per cycle FO, SC), onset rule, duration range, extra daily mortality, growth factor
 PROFILES = {
-    "AGD": ((0.0, 0.45), "months", (8, 9, 10, 11, 12), (30, 60), 0.0004, 0.85),
-    "PD": ((0.10, 0.30), "months", (6, 7, 8, 9), (45, 90), 0.0005, 0.70),
+    "AGD": ((0.0, 0.45), "months", (8, 9, 10, 11, 12), (30, 60), 0.0003, 0.85),
+    "PD": ((0.10, 0.30), "months", (6, 7, 8, 9), (45, 90), 0.00035, 0.70),
     "HSMI": ((0.15, 0.15), "offset", (30, 150), (30, 60), 0.0003, 0.90),
     "CMS": ((0.12, 0.12), "offset", (300, 450), (60, 120), 0.0004, 0.95),
     "WINTER_ULCER": ((0.25, 0.25), "months", (1, 2, 3, 4), (30, 60), 0.0003, 0.95),

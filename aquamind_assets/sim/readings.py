@@ -143,7 +143,7 @@ def _values(lay: _Layout, plan, cd: dict, ci: np.ndarray, param: np.ndarray, min
         elif p == P["oxygen_saturation"]:
             v = sat_t + np.where(sea[i], 1.0, 0.5) * z + 0.4 * w
         elif p == P["salinity"]:
-            v = np.clip(sal[i] + 0.15 * z + 0.05 * w, 20.0, 36.0)
+            v = np.clip(sal[i] + 0.1 * z + 0.04 * w, 20.0, 36.0)
         elif p == P["ph"]:
             v = lay.ph[c[i]] - 0.25 * load[i] * ras[i] + 0.06 * z + 0.02 * w
             v = np.where(sea[i], np.clip(v, 7.8, 8.2), np.clip(v, 6.5, 8.0))

@@ -19,7 +19,17 @@ COUNT_EVERY = {0: 14, 1: 7}
 FO_METHODS = ("FRESHWATER_BATH", "THERMAL", "MECHANICAL")
 SC_METHODS = (("THERMAL", 0.3), ("MECHANICAL", 0.2), ("FRESHWATER_BATH", 0.15), ("H2O2", 0.15),
               ("AZAMETHIPHOS", 0.1), ("DELTAMETHRIN", 0.05), ("EMAMECTIN", 0.05))
-TREAT_LOSS = {"THERMAL": (0.005, 0.012), "MECHANICAL": (0.003, 0.01)}
+TREAT_LOSS = {"THERMAL": (0.002, 0.006), "MECHANICAL": (0.0015, 0.005)}
+# REFERENCE 5: sea losses lowest in May-June (new smolts settled, cool water), highest Aug-Oct (warm
+# water, lice, gill disease). Multipliers of the base rate at mid-month, mean 1, interpolated daily.
+BASE_SEASON = np.array([1.05, 1.0, 0.95, 0.9, 0.62, 0.52, 0.55, 0.8, 0.95, 1.05, 1.1, 1.05])
+BASE_SEASON = BASE_SEASON / BASE_SEASON.mean()
+
+
+def base_season(doy: np.ndarray) -> np.ndarray:
+    """Daily multiplier of the base sea mortality, periodic over the year."""
+    mid = np.arange(12) * 365.25 / 12 + 15.2
+    return np.interp(doy, np.r_[mid - 365.25, mid, mid + 365.25], np.tile(BASE_SEASON, 3))
 
 
 @dataclass
@@ -72,6 +82,7 @@ def run_sea(rng: np.random.Generator, geo: int, start: int, n0: np.ndarray, w0: 
     pending: dict[int, int] = {}  # pen -> index into run.treatments awaiting its next count
     harvest_day: np.ndarray | None = None
     base_daily = monthly_mortality_pct / 100.0 / 30.4
+    season = base_season(DOY)
     for i in range(length):
         d = start + i
         if not active.any():
@@ -89,8 +100,7 @@ def run_sea(rng: np.random.Generator, geo: int, start: int, n0: np.ndarray, w0: 
         weight[:, i] = cbrt**3
         pop[:, i] = alive
         gf[:, i] = factor
-        season = 1.0 + 0.35 * np.cos(2 * np.pi * (DOY[d] - 260) / 365.25)
-        rate = base_daily * season * rng.lognormal(-0.08, 0.4, n_pens)
+        rate = base_daily * season[d] * rng.lognormal(-0.08, 0.4, n_pens)
         db = rng.poisson(alive * rate)
         de = rng.poisson(alive * extra) if extra > 0 else np.zeros(n_pens, np.int64)
         cause[:, i] = ev_cause
@@ -122,7 +132,7 @@ def run_sea(rng: np.random.Generator, geo: int, start: int, n0: np.ndarray, w0: 
                     withhold_until[p] = max(withhold_until[p], d + 1 + DURATION[tid] + WITHHOLDING[tid])
                     dip_until[p] = d + 4
                     suppression[p] *= rng.uniform(0.08, 0.35) if rng.random() < 0.8 else rng.uniform(0.5, 0.9)
-                    lo, hi = TREAT_LOSS.get(code, (0.001, 0.003))
+                    lo, hi = TREAT_LOSS.get(code, (0.0005, 0.002))
                     de[p] += rng.binomial(max(alive[p] - db[p] - de[p], 0), rng.uniform(lo, hi))
                     pending[p] = len(run.treatments)
                     run.treatments.append((p, d + 1, code, observed, "pending"))

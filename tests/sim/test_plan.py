@@ -15,6 +15,7 @@ from aquamind_assets.sim.calendar import EPOCH_OFFSET, FIRST_STORED_DAY, N_DAYS,
 from aquamind_assets.sim.plan import build_plan
 from aquamind_assets.sim.reference import DURATION, WITHHOLDING
 from aquamind_assets.sim.render_batches import render_batches, render_harvest, render_mortality
+from aquamind_assets.sim.sea import base_season
 
 
 @pytest.fixture(scope="module")
@@ -321,3 +322,14 @@ def test_harvest_lots_conserve_fish_and_weight(plan):
             assert lot["live_weight_kg"][k].sum() == pytest.approx(h["count"][eid - 1] * h["weight"][eid - 1] / 1000)
             ratio = lot["gutted_weight_kg"][k].sum() / lot["live_weight_kg"][k].sum()
             assert 0.83 <= ratio <= 0.85
+
+
+def test_sea_base_mortality_is_lowest_in_may_june():
+    """REFERENCE 5: the base rate's seasonal multiplier averages 1 over a year, dips in May-June and
+    joins December to January without a step (events add the August-October peak on top)."""
+    doy = np.arange(1, 366)
+    f = base_season(doy)
+    assert abs(f.mean() - 1.0) < 0.01
+    assert 121 <= doy[np.argmin(f)] <= 181
+    assert abs(base_season(np.array([365.25]))[0] - base_season(np.array([0.0]))[0]) < 1e-9
+    assert np.abs(np.diff(f)).max() < 0.02
