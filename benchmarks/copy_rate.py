@@ -71,9 +71,11 @@ def _checkpoint(conn) -> None:
         pass
 
 
-def raw_copy(url: str, data: dict, columns=RAW3, chunk: int = 100_000) -> dict:
+def raw_copy(url: str, data: dict, columns=RAW3, chunk: int = 100_000, table: str = "r",
+             keep: bool = False, checkpoint: bool = True) -> dict:
     """The recipe: a reused packed big-endian buffer, header, memoryview chunks, trailer, into
-    a fresh unindexed table."""
+    a fresh unindexed table. `keep` leaves the table (and its not yet written-back pages) in
+    place, as a year of readings stays; dropping it lets the kernel discard them unwritten."""
     n = len(data["sensor_id"])
     fields = [("nfields", ">i2")]
     for name, _, wire, _ in columns:
@@ -86,12 +88,13 @@ def raw_copy(url: str, data: dict, columns=RAW3, chunk: int = 100_000) -> dict:
     ddl_cols = ", ".join(f"{name} {pgtype}" for name, pgtype, _, _ in columns)
     names = ", ".join(name for name, _, _, _ in columns)
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("DROP TABLE IF EXISTS r")
-        conn.execute(f"CREATE TABLE r ({ddl_cols})")
-        _checkpoint(conn)
+        conn.execute(f"DROP TABLE IF EXISTS {table}")
+        conn.execute(f"CREATE TABLE {table} ({ddl_cols})")
+        if checkpoint:
+            _checkpoint(conn)
         t0 = time.perf_counter()
         with conn.transaction(), conn.cursor() as cur, cur.copy(
-                f"COPY r ({names}) FROM STDIN (FORMAT BINARY)") as cp:
+                f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)") as cp:
             cp.write(HEADER)
             for i in range(0, n, chunk):
                 m = min(chunk, n - i)
@@ -102,9 +105,10 @@ def raw_copy(url: str, data: dict, columns=RAW3, chunk: int = 100_000) -> dict:
                 cp.write(memoryview(b.view(np.uint8)))
             cp.write(TRAILER)
         seconds = time.perf_counter() - t0
-        assert conn.execute("SELECT count(*) FROM r").fetchone()[0] == n
-        size = conn.execute("SELECT pg_total_relation_size('r')").fetchone()[0]
-        conn.execute("DROP TABLE r")
+        assert conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == n
+        size = conn.execute("SELECT pg_total_relation_size(%s::regclass)", (table,)).fetchone()[0]
+        if not keep:
+            conn.execute(f"DROP TABLE {table}")
     return {"rows": n, "seconds": seconds, "rows_per_s": n / seconds,
             "payload_bytes": n * dtype.itemsize + len(HEADER) + len(TRAILER),
             "bytes_per_row": dtype.itemsize, "mb_per_s": n * dtype.itemsize / seconds / 1e6,
