@@ -60,9 +60,16 @@ select m.geography_code, count(*) months, count(*) filter (where m.mortality_pct
 from analytics.mortality_monthly_by_geography m
 join analytics.validation_bands b on b.metric = 'sea_monthly_mortality_pct' and b.geography = m.geography_code
 where m.environment = 'sea' group by 1 order by 1;
+\echo == issue 3: sea mortality % by month of the year (median over the ten years): REFERENCE 5 wants the low in May-June, the high in August-October
+select m.geography_code, extract(month from m.month_start)::int as month,
+  round(percentile_cont(0.5) within group (order by m.mortality_pct)::numeric, 2) median_pct,
+  round(max(m.mortality_pct)::numeric, 2) max_pct
+from analytics.mortality_monthly_by_geography m where m.environment = 'sea' group by 1, 2 order by 1, 2;
 \echo == issue 4: salinity readings per geography and container kind, share inside REFERENCE 7 (FO 33-35, SC 25-34)
 select l.geography_code, l.is_sea, count(*) readings, round(min(value)::numeric, 1) min, round(max(value)::numeric, 1) max,
   round(avg((value between case when l.geography_code = 'FO' then 33 else 25 end
-                      and case when l.geography_code = 'FO' then 35 else 34 end)::int)::numeric, 4) share_in_range
+                      and case when l.geography_code = 'FO' then 35 else 34 end)::int)::numeric, 4) share_in_range,
+  count(*) filter (where not value between case when l.geography_code = 'FO' then 33 else 25 end
+                      and case when l.geography_code = 'FO' then 35 else 34 end) outside
 from environmental.environmental_reading r join analytics.int_container_location l on l.container_id = r.container_id
 where r.parameter_id = (select id from environmental.environmental_parameter where code = 'salinity') group by 1, 2;
