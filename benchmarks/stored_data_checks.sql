@@ -73,3 +73,19 @@ select l.geography_code, l.is_sea, count(*) readings, round(min(value)::numeric,
                       and case when l.geography_code = 'FO' then 35 else 34 end) outside
 from environmental.environmental_reading r join analytics.int_container_location l on l.container_id = r.container_id
 where r.parameter_id = (select id from environmental.environmental_parameter where code = 'salinity') group by 1, 2;
+\echo == issue 3: smolts put to sea (millions) and harvest (kt gutted) per year and geography vs REFERENCE 1 (FO 12-19 M smolts, 50-85 kt; SC 6-7 M, 20-35 kt)
+with smolts as (
+  select t.year, l.geography_code, sum(t.transferred_count) / 1e6 as smolts_m
+  from batch.transfer_action t
+  join batch.batch_container_assignment d on d.id = t.dest_assignment_id
+  join batch.batch_container_assignment s on s.id = t.source_assignment_id
+  join analytics.int_container_location l on l.container_id = d.container_id
+  join analytics.int_container_location ls on ls.container_id = s.container_id
+  where l.is_sea and not ls.is_sea group by 1, 2),
+harvest as (
+  select year, geography_code, sum(gutted_tonnes) / 1e3 as gutted_kt
+  from analytics.harvest_yearly_by_geography group by 1, 2)
+select coalesce(s.year, h.year) as year, coalesce(s.geography_code, h.geography_code) as geo,
+  round(s.smolts_m::numeric, 1) as smolts_m, round(h.gutted_kt::numeric, 1) as gutted_kt
+from smolts s full join harvest h on h.year = s.year and h.geography_code = s.geography_code
+order by 2, 1;
