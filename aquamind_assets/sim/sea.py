@@ -32,6 +32,9 @@ def base_season(doy: np.ndarray) -> np.ndarray:
     return np.interp(doy, np.r_[mid - 365.25, mid, mid + 365.25], np.tile(BASE_SEASON, 3))
 
 
+SEASON = base_season(DOY)  # per simulated day, computed once for every batch
+
+
 @dataclass
 class Outbreak:
     disease: str
@@ -82,7 +85,6 @@ def run_sea(rng: np.random.Generator, geo: int, start: int, n0: np.ndarray, w0: 
     pending: dict[int, int] = {}  # pen -> index into run.treatments awaiting its next count
     harvest_day: np.ndarray | None = None
     base_daily = monthly_mortality_pct / 100.0 / 30.4
-    season = base_season(DOY)
     for i in range(length):
         d = start + i
         if not active.any():
@@ -100,7 +102,7 @@ def run_sea(rng: np.random.Generator, geo: int, start: int, n0: np.ndarray, w0: 
         weight[:, i] = cbrt**3
         pop[:, i] = alive
         gf[:, i] = factor
-        rate = base_daily * season[d] * rng.lognormal(-0.08, 0.4, n_pens)
+        rate = base_daily * SEASON[d] * rng.lognormal(-0.08, 0.4, n_pens)
         db = rng.poisson(alive * rate)
         de = rng.poisson(alive * extra) if extra > 0 else np.zeros(n_pens, np.int64)
         cause[:, i] = ev_cause
