@@ -26,6 +26,7 @@ from j group by rollup(geo);
 select metric, geography, count(*) n, count(*) filter (where not within_band) misses from analytics.stat_validation group by 1, 2 order by 1, 2;
 \echo == data_quality (violations)
 select count(*) rules, sum(violations) violations, sum(examined) examined from analytics.data_quality;
+select rule, examined, violations from analytics.data_quality order by rule;
 \echo == issue 4: daily mean of temperature readings per container vs the plan temperature (share within 0.3 C)
 select count(*) container_days, round(avg((abs(e.mean_value - d.temperature_c) <= 0.3)::int)::numeric, 4) share_within_03
 from analytics.env_daily_by_container_parameter e
@@ -66,12 +67,12 @@ select m.geography_code, extract(month from m.month_start)::int as month,
   round(max(m.mortality_pct)::numeric, 2) max_pct
 from analytics.mortality_monthly_by_geography m where m.environment = 'sea' group by 1, 2 order by 1, 2;
 \echo == issue 4: salinity readings per geography and container kind, share inside REFERENCE 7 (FO 33-35, SC 25-34)
-select l.geography_code, l.is_sea, count(*) readings, round(min(value)::numeric, 1) min, round(max(value)::numeric, 1) max,
-  round(avg((value between case when l.geography_code = 'FO' then 33 else 25 end
-                      and case when l.geography_code = 'FO' then 35 else 34 end)::int)::numeric, 4) share_in_range,
-  count(*) filter (where not value between case when l.geography_code = 'FO' then 33 else 25 end
-                      and case when l.geography_code = 'FO' then 35 else 34 end) outside
+with b(geography_code, lo, hi) as (values ('FO', 33, 35), ('SC', 25, 34))
+select l.geography_code, l.is_sea, count(*) readings, round(min(value)::numeric, 2) min, round(max(value)::numeric, 2) max,
+  round(avg((value between b.lo and b.hi)::int)::numeric, 5) share_in_range,
+  count(*) filter (where not value between b.lo and b.hi) outside
 from environmental.environmental_reading r join analytics.int_container_location l on l.container_id = r.container_id
+join b on b.geography_code = l.geography_code
 where r.parameter_id = (select id from environmental.environmental_parameter where code = 'salinity') group by 1, 2;
 \echo == issue 3: smolts put to sea (millions) and harvest (kt gutted) per year and geography vs REFERENCE 1 (FO 12-19 M smolts, 50-85 kt; SC 6-7 M, 20-35 kt)
 with smolts as (
