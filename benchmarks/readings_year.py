@@ -2,8 +2,13 @@
 frame checks, binary encoding, sha256), then the same `YearLoad` the asset runs, timed by phase.
 Separates the producer's cost from the server's COPY, which sets the pace inside a ten-year run.
 
+`interleaved()` (also --ab N): the readings path against raw COPY of as many rows, alternately, in the
+same warehouse minutes apart. The server's COPY rate drifts over a long run (measured: raw COPY of a
+readings year 1.24 M rows/s on a fresh server, 0.93 M after four generated years), so a ratio of two
+rates measured at different times is mostly the drift; alternating both cancels it.
+
     .venv/bin/python benchmarks/readings_year.py postgresql://postgres@127.0.0.1:5432/aquamind_bench_full \
-        [--scale full] [--year 2020]
+        [--scale full] [--year 2020] [--ab 3]
 
 The database must hold that scale's generated warehouse (the frame checks read its assignments);
 the year's readings are replaced by the identical rows.
@@ -17,8 +22,11 @@ import time
 from pathlib import Path
 
 import psycopg
+from psycopg import sql
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from copy_rate import RAW7, _checkpoint, make_data, raw_copy  # noqa: E402
 from aquamind_assets.defs.environment import render  # noqa: E402
 from aquamind_assets.defs.loading import TABLES, frames  # noqa: E402
 from aquamind_assets.plan_cache import code_version  # noqa: E402
@@ -56,14 +64,54 @@ def producer(plan, url: str, year: int) -> dict[str, float]:
     return t
 
 
-def load(plan, url: str, year: int, scenario_hash: str) -> tuple[int, float, dict]:
+def load(plan, url: str, year: int, scenario_hash: str, empty_first: bool = False) -> tuple[int, float, dict]:
+    """The asset's load of one readings year (replacing the stored one); refuses to change its rows.
+    `empty_first` empties the year's partitions beforehand, untimed, as raw_copy drops its previous
+    table untimed: the timed load then meets an empty partition, as in a first generate."""
     tables = [TABLES[t] for t in ("environmental.environmental_event", "environmental.environmental_reading")]
     with psycopg.connect(url, autocommit=True) as conn:
+        stored = conn.execute("SELECT checksum FROM meta.partition_load WHERE asset = %s AND year = %s",
+                              ("environmental_readings", year)).fetchone()
+        if empty_first:
+            conn.execute(sql.SQL("TRUNCATE {}").format(sql.SQL(", ").join(
+                sql.Identifier(t.schema, t.partition_name(year)) for t in tables)))
+        _checkpoint(conn)  # as raw_copy does before its COPY: both start with the WAL settled
         t0 = time.perf_counter()
         with YearLoad(conn, asset="environmental_readings", year=year, tables=tables, scenario_hash=scenario_hash,
                       code_version=code_version(), checks=[*rules.RULES, *rules.FRAME_RULES]) as yl:
             yl.write_stream(frames(plan, year, render))
-        return yl.result.total_rows, time.perf_counter() - t0, yl.result.phases
+        seconds = time.perf_counter() - t0
+    if stored and stored[0] != yl.result.checksum:
+        raise SystemExit(f"readings {year} reloaded with checksum {yl.result.checksum[:12]}, stored {stored[0][:12]}")
+    return yl.result.total_rows, seconds, yl.result.phases
+
+
+def interleaved(url: str, scale: str = "full", year: int = 2020, repeat: int = 3) -> dict:
+    """Raw COPY of the year's row count (the readings layout, synthetic values) and the readings
+    YearLoad of that year (render, pandera, frame checks, COPY, BRIN, ANALYZE, SQL checks, commit),
+    in turns, order swapped each round; medians and their ratio."""
+    scenario = load_scenario(scale=scale)
+    plan = build_plan(scenario)
+    with psycopg.connect(url) as conn:
+        (rows,) = conn.execute("SELECT count(*) FROM environmental.environmental_reading WHERE year = %s",
+                               (year,)).fetchone()
+    data = make_data(rows)
+    raw, path = [], []
+    for i in range(repeat):
+        for step in (("raw", "path") if i % 2 == 0 else ("path", "raw")):
+            if step == "raw":
+                raw.append(raw_copy(url, data, RAW7, table="interleaved_raw")["rows_per_s"])
+            else:
+                n, secs, phases = load(plan, url, year, scenario.data_hash(), empty_first=True)
+                path.append(n / secs)
+            print(f"  {step:<4} {(raw if step == 'raw' else path)[-1] / 1e6:.3f} M rows/s"
+                  + ("" if step == "raw" else "; " + ", ".join(f"{k} {v:.2f} s" for k, v in phases.items())),
+                  flush=True)
+    med = {k: sorted(v)[len(v) // 2] for k, v in (("raw", raw), ("path", path))}
+    return {"year": year, "rows": rows, "repeat": repeat, "raw_rows_per_s": [round(x) for x in raw],
+            "readings_rows_per_s": [round(x) for x in path], "raw_median": round(med["raw"]),
+            "readings_median": round(med["path"]), "ratio": round(med["path"] / med["raw"], 3),
+            "last_phases_s": {k: round(v, 2) for k, v in phases.items()}}
 
 
 def main(argv=None) -> int:
@@ -71,7 +119,12 @@ def main(argv=None) -> int:
     ap.add_argument("url")
     ap.add_argument("--scale", default="full")
     ap.add_argument("--year", type=int, default=2020)
+    ap.add_argument("--ab", type=int, default=0, help="rounds of the interleaved comparison with raw COPY (0: skip)")
     args = ap.parse_args(argv)
+    if args.ab:
+        r = interleaved(args.url, args.scale, args.year, args.ab)
+        print(f"interleaved: readings {r['readings_median']:,} rows/s = {r['ratio']} of raw {r['raw_median']:,}")
+        return 0
     scenario = load_scenario(scale=args.scale)
     plan = build_plan(scenario)
     steps = producer(plan, args.url, args.year)

@@ -8,7 +8,9 @@
    database per scale, sampling the summed RSS of the whole aquamind process tree;
 3. per asset and year: rows, seconds, rows/s (from the Dagster materialization metadata); totals; the
    readings rate as a ratio to the raw rate; peak RSS; warehouse size; phase shares; dbt time;
-4. the last scale again for one year alone (--one-year, default 2020): memory must not grow with years.
+4. the readings path against raw COPY in turns, in the last scale's warehouse (--ab-rounds, year
+   --ab-year): the ratio the readings target is held to, free of the server's drift over the run;
+5. the last scale again for one year alone (--one-year, default 2020): memory must not grow with years.
 Prints it and writes JSON under benchmarks/results/.
 
     .venv/bin/python benchmarks/run.py [--scales tiny,small,full] [--years 2015-2024] [--raw-rows 10000000]
@@ -37,6 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from copy_rate import RAW3, RAW7, make_data, raw_copy  # noqa: E402
+from readings_year import interleaved  # noqa: E402
 
 from aquamind_assets import settings  # noqa: E402
 
@@ -237,6 +240,8 @@ def main(argv=None) -> int:
     ap.add_argument("--sustained-copies", type=int, default=4)
     ap.add_argument("--recompute", metavar="RESULTS_JSON",
                     help="recompute the summary figures of a results file from its materializations and exit")
+    ap.add_argument("--ab-year", type=int, default=2020, help="year of the interleaved readings/raw comparison")
+    ap.add_argument("--ab-rounds", type=int, default=3, help="rounds of it (0: skip)")
     ap.add_argument("--one-year", type=int, default=2020,
                     help="also run the last scale for this year alone: memory must not grow with years (0: skip)")
     args = ap.parse_args(argv)
@@ -263,6 +268,12 @@ def main(argv=None) -> int:
         print(f"{scale}: wall {r['wall_s']} s, readings {r['readings_rows']:,} at {r['readings_rows_per_s']} rows/s "
               f"({r['readings_ratio_to_raw']} of raw, {r['readings_ratio_to_sustained_raw']} of sustained raw), peak RSS {r['peak_tree_rss_mib']} MiB, "
               f"warehouse {r['warehouse_bytes'] / 2**30:.2f} GiB", flush=True)
+    if args.ab_rounds:
+        ab = interleaved(_url(f"aquamind_bench_{result['scales'][-1]['scale']}"), result["scales"][-1]["scale"],
+                         args.ab_year, args.ab_rounds)
+        result["readings_interleaved"] = ab
+        print(f"interleaved ({ab['repeat']} rounds, {ab['year']}): readings {ab['readings_median']:,} rows/s = "
+              f"{ab['ratio']} of raw COPY {ab['raw_median']:,} rows/s", flush=True)
     if args.one_year:
         last = result["scales"][-1]
         one = run_scale(last["scale"], f"{args.one_year}-{args.one_year}", db_suffix="_1y")

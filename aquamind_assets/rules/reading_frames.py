@@ -23,17 +23,27 @@ def _year_start_us(year: int) -> int:
 
 
 class _ById:
-    """Rows of a dimension keyed by integer id: `at(ids)` gives positions (-1 where the id is absent)."""
+    """Rows of a dimension keyed by integer id: `at(ids)` gives positions (-1 where the id is absent).
+
+    Ids are serials, so the lookup is one gather through an id -> position table (a binary search
+    when ids are too sparse for one)."""
 
     def __init__(self, ids: np.ndarray):
-        self.order = np.argsort(ids, kind="stable")
-        self.sorted = ids[self.order]
+        ids = np.asarray(ids, np.int64)
+        self.dense = not len(ids) or (ids.min() >= 0 and ids.max() <= 16 * len(ids) + 1_000_000)
+        if self.dense:
+            self.table = np.full(int(ids.max(initial=-1)) + 2, -1, np.int64)  # last slot: out of range
+            self.table[ids] = np.arange(len(ids))
+        else:
+            self.order = np.argsort(ids, kind="stable")
+            self.sorted = ids[self.order]
 
     def at(self, ids: np.ndarray) -> np.ndarray:
-        if not len(self.sorted):
-            return np.full(len(ids), -1, np.int64)
-        pos = np.minimum(np.searchsorted(self.sorted, ids), len(self.sorted) - 1)
-        return np.where(self.sorted[pos] == ids, self.order[pos], -1)
+        if self.dense:
+            top = len(self.table) - 1
+            return self.table[np.where((ids >= 0) & (ids < top), ids, top)]
+        i = np.minimum(np.searchsorted(self.sorted, ids), len(self.sorted) - 1)
+        return np.where(self.sorted[i] == ids, self.order[i], -1)
 
 
 @dataclass
@@ -93,7 +103,8 @@ def dimensions(cur, params: dict) -> Dimensions:
 
 
 def _take(values: np.ndarray, pos: np.ndarray, missing):
-    return np.where(pos >= 0, values[np.maximum(pos, 0)] if len(values) else missing, missing)
+    """values[pos], `missing` where pos is -1 (one gather: -1 picks the appended last element)."""
+    return np.append(values, np.asarray(missing, values.dtype))[pos]
 
 
 def _bad_year(cols, d: Dimensions) -> np.ndarray:

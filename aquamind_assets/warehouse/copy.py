@@ -99,9 +99,9 @@ class CopyWriter:
         return len(frame)
 
     def _send(self, chunk) -> None:
+        self._sha.update(chunk)  # here, not in the COPY thread: that one only feeds the server
+        self.nbytes += len(chunk)
         if not self.threaded:
-            self._sha.update(chunk)
-            self.nbytes += len(chunk)
             self._copy.write(chunk)
             return
         while True:  # bounded put that notices a dead consumer
@@ -121,8 +121,6 @@ class CopyWriter:
                     while (item := self._queue.get()) is not _END:
                         if item is _ABORT:
                             raise CopyAborted("the producer failed")
-                        self._sha.update(item)
-                        self.nbytes += len(item)
                         copy.write(item)
                     copy.write(TRAILER)
                 self.server_rows = cur.rowcount
