@@ -42,7 +42,8 @@ def _mix(x: np.ndarray) -> np.ndarray:
 def _normal(salt: np.uint64, key: np.ndarray) -> np.ndarray:
     """~N(0, 1) from one hash (Irwin-Hall of four 16-bit uniforms): cheap and bounded (|z| < 3.5)."""
     h = _mix(np.asarray(key, dtype=np.uint64) ^ salt)
-    s = sum(((h >> np.uint64(16 * i)) & _U16).astype(np.float32) for i in range(4))
+    s = (h & _U16) + ((h >> np.uint64(16)) & _U16) + ((h >> np.uint64(32)) & _U16) + (h >> np.uint64(48))
+    s = s.astype(np.float32)  # an integer below 2^18: exact in float32, whatever the order of the sum
     return (s * np.float32(1 / 65536) - np.float32(2.0)) * _SQRT3
 
 
@@ -81,6 +82,8 @@ class _Layout:
         k = np.arange(len(rep)) - np.repeat(np.cumsum(n) - n, n)
         self.t_sensor, self.t_param, self.t_container = sid[rep], par[rep], cont[rep]
         self.t_minute = offset[rep] + k * spacing[rep]
+        minutes = np.arange(int(self.t_minute.max(initial=0)) + 1)  # the daily cycle by minute of the day
+        self.cycle = np.cos(2 * np.pi * (minutes / 1440.0 - 15 / 24)).astype(np.float32)  # max 15:00, min 03:00
         self.per_day = np.bincount(cont[rep] - 1, minlength=n_c).astype(np.int64)
         self.t_start = np.searchsorted(self.t_container, np.arange(1, n_c + 1))
         hall_ras = np.asarray(infra.tables["hall"]["is_ras"], bool)
@@ -128,14 +131,16 @@ def _values(lay: _Layout, plan, cd: dict, ci: np.ndarray, param: np.ndarray, min
     load = np.clip(cd["pop"] * cd["weight"] / 1000.0 / lay.volume[c] / 50.0, 0.0, 1.0)  # share of 50 kg/m3
     white = _normal(lay.salt_w, (sensor.astype(np.uint64) << np.uint64(32))
                     | (day[ci] * 1440 + minute).astype(np.uint64))
-    cyc = np.cos(2 * np.pi * (minute / 1440.0 - 15 / 24)).astype(np.float32)  # max 15:00, min 03:00
+    cyc = lay.cycle[minute]
     out = np.empty(len(ci), np.float32)
     for p in np.flatnonzero(np.bincount(param)):  # the parameters present (cheaper than np.unique)
         r = np.flatnonzero(param == p)
         i, w = ci[r], white[r]
         z = _drift(lay.salt_d, c, int(p), day)[i]
-        temp_t = cd["temp"][i] + lay.amp_t[c[i]] * cyc[r]
-        sat_t = sat[i] + lay.amp_o[c[i]] * cyc[r]
+        if p in (P["temperature"], P["dissolved_oxygen"], P["oxygen_saturation"]):  # the daily cycle
+            ri = c[i]
+            temp_t = cd["temp"][i] + lay.amp_t[ri] * cyc[r]
+            sat_t = sat[i] + lay.amp_o[ri] * cyc[r]
         if p == P["temperature"]:
             v = temp_t + 0.08 * z + 0.04 * w
         elif p == P["dissolved_oxygen"]:
