@@ -39,6 +39,14 @@ from health.lice_count group by 1 order by 1;
 select count(*) from health.treatment t join health.treatment_type tt on tt.id = t.treatment_type_id
 join batch.batch_container_assignment a on a.id = t.assignment_id join analytics.int_container_location l on l.container_id = a.container_id
 where l.geography_code = 'FO' and tt.code = 'ANTIBIOTIC';
+\echo == SC lice treatments: the previous day's adult-female count of the pen above the code-of-practice threshold (0.5 Feb-June, 1.0 July-Jan) and equal to lice_before
+with t as (select t.id, t.assignment_id, t.treatment_date, t.lice_before from health.treatment t
+  join batch.batch_container_assignment a on a.id = t.assignment_id join analytics.int_container_location l on l.container_id = a.container_id
+  where l.geography_code = 'SC' and t.lice_before is not null)
+select count(*) treatments,
+       count(*) filter (where c.count_value::float8 / c.fish_sampled > case when extract(month from c.count_date) between 2 and 6 then 0.5 else 1.0 end
+                          and abs(c.count_value::float8 / c.fish_sampled - t.lice_before) <= 0.001) after_count_above_threshold
+from t left join health.lice_count c on c.assignment_id = t.assignment_id and c.count_date = t.treatment_date - 1 and c.lice_type_id = 4;
 \echo == SC lice treatments: next adult-female count of the pen lower than lice_before
 with t as (select t.id, t.assignment_id, t.treatment_date, t.lice_before from health.treatment t
   join batch.batch_container_assignment a on a.id = t.assignment_id join analytics.int_container_location l on l.container_id = a.container_id
