@@ -8,6 +8,7 @@ transaction and come back as Dagster asset check results.
 import resource
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 import dagster as dg
 import psycopg
@@ -18,13 +19,28 @@ from ..scenario import ScenarioError
 from ..validation import FrameInvalid, validate
 from ..warehouse.checks import Check, CheckFailed, CheckResult
 from ..warehouse.ddl import all_tables, ensure_warehouse
-from ..warehouse.load import ScenarioMismatch, YearLoad
+from ..warehouse.load import LoadResult, ScenarioMismatch, YearLoad
+from ..warehouse.locks import LockConflict, conflict_line
 from ..warehouse.schema import Frame, Table
 from .resources import Warehouse
 
 TABLES: dict[str, Table] = {t.qualified: t for t in all_tables()}
-RETRY = dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL)
+RETRY = dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
+LOCK_ERRORS = (LockConflict, psycopg.errors.DeadlockDetected, psycopg.errors.LockNotAvailable)
 Render = Callable[[object, int], Iterable[tuple[str, dict]]]
+
+
+@dataclass(frozen=True)
+class YearlySpec:
+    """What a yearly asset writes: its tables (the first is its main one), renderer and rules."""
+
+    name: str
+    tables: tuple[str, ...]
+    render: Render
+    rules: tuple[Check, ...]
+
+
+SPECS: dict[str, YearlySpec] = {}  # filled by yearly_asset()
 
 
 def peak_rss_mib() -> float:
@@ -46,14 +62,36 @@ def check_result(r: CheckResult) -> dg.AssetCheckResult:
                   "rule": r.description, "sample": dg.MetadataValue.json(r.sample[:5])})
 
 
+def lock_failure(e: BaseException, warehouse: Warehouse, asset: str, year: int, retry_number: int) -> dg.Failure:
+    """A deadlock or lock timeout, said as what it is. Loads take their locks in one order
+    (warehouse/locks.py), so a deadlock involves a client outside that protocol: it is retried,
+    and a retry that deadlocks again points at a bug rather than bad luck."""
+    line = conflict_line(e, warehouse.connect)
+    deadlock_again = retry_number > 0 and line.startswith("deadlock")
+    tail = ("again on retry: a lock-order bug, not a transient fault (the server log names the other client)"
+            if deadlock_again else "rolled back, will retry")
+    return dg.Failure(description=f"{asset} {year}: {line} ({tail})", allow_retries=not deadlock_again)
+
+
 def frames(plan, year: int, render: Render) -> Iterable[Frame]:
     items = render(plan, year)
     for name, cols in (items.items() if isinstance(items, dict) else items):
         yield validate(Frame(TABLES[name], cols))
 
 
-def load_year(context: dg.AssetExecutionContext, warehouse: Warehouse, asset: str, year: int,
-              tables: list[str], render: Render, rules: list[Check]):
+def write_year(conn, plan, asset: str, year: int, *, scenario_hash: str, replace_all: bool = False,
+               on_phase=None) -> LoadResult:
+    """Render, validate, write and check one year of one registered asset in one YearLoad (no Dagster)."""
+    spec = SPECS[asset]
+    ensure_warehouse(conn)
+    with YearLoad(conn, asset=asset, year=year, tables=[TABLES[t] for t in spec.tables],
+                  scenario_hash=scenario_hash, code_version=code_version(), checks=spec.rules,
+                  replace_all=replace_all, on_phase=on_phase) as load:
+        load.write_stream(frames(plan, year, spec.render))
+    return load.result
+
+
+def load_year(context: dg.AssetExecutionContext, warehouse: Warehouse, asset: str, year: int):
     """Render, validate, write and check one year of one asset; yields Dagster events."""
     check_fault(asset, year)
     t0 = time.perf_counter()
@@ -62,11 +100,8 @@ def load_year(context: dg.AssetExecutionContext, warehouse: Warehouse, asset: st
     t_plan = time.perf_counter() - t0
     try:
         with warehouse.connect() as conn:
-            ensure_warehouse(conn)
-            with YearLoad(conn, asset=asset, year=year, tables=[TABLES[t] for t in tables],
-                          scenario_hash=scenario.data_hash(), code_version=code_version(), checks=rules,
-                          replace_all=warehouse.replace_everything()) as load:
-                load.write_stream(frames(plan, year, render))
+            res = write_year(conn, plan, asset, year, scenario_hash=scenario.data_hash(),
+                             replace_all=warehouse.replace_everything())
     except CheckFailed as e:
         for r in e.results:
             yield check_result(r)
@@ -74,6 +109,8 @@ def load_year(context: dg.AssetExecutionContext, warehouse: Warehouse, asset: st
                          metadata={"failed_rule": e.result.name, "sample": dg.MetadataValue.json(e.result.sample)})
     except (FrameInvalid, ScenarioMismatch, ScenarioError) as e:  # not transient: no retry
         raise dg.Failure(description=str(e), allow_retries=False) from None
+    except LOCK_ERRORS as e:
+        raise lock_failure(e, warehouse, asset, year, context.retry_number) from None
     except psycopg.OperationalError as e:  # transient (restart, network): one line, RetryPolicy retries
         first = (str(e).strip().splitlines() or ["connection lost"])[0]
         raise dg.Failure(description=f"lost the warehouse connection while loading {asset} {year} "
@@ -81,7 +118,6 @@ def load_year(context: dg.AssetExecutionContext, warehouse: Warehouse, asset: st
     finally:
         del plan
         release()  # the next asset maps it again in ~0.1 s; resident memory stays one asset's worth
-    res = load.result
     wall = time.perf_counter() - t0
     context.log.info(f"{asset} {year}: {res.total_rows:,} rows in {wall:.1f} s "
                      f"({res.total_rows / max(wall, 1e-9):,.0f} rows/s), checksum {res.checksum[:12]}")
@@ -107,6 +143,7 @@ def yearly_asset(name: str, *, tables: list[str], render: Render, rules: list[Ch
 
     key = dg.AssetKey(name)
     main = TABLES[tables[0]]
+    SPECS[name] = YearlySpec(name, tuple(tables), render, tuple(rules))
 
     @dg.asset(name=name, partitions_def=YEARS, deps=list(deps), group_name=group, retry_policy=RETRY,
               kinds={"python", "postgres"}, description=description,
@@ -115,6 +152,6 @@ def yearly_asset(name: str, *, tables: list[str], render: Render, rules: list[Ch
               check_specs=[dg.AssetCheckSpec(r.name, asset=key, blocking=True, description=r.description)
                            for r in rules])
     def _asset(context: dg.AssetExecutionContext, warehouse: Warehouse):
-        yield from load_year(context, warehouse, name, int(context.partition_key), tables, render, rules)
+        yield from load_year(context, warehouse, name, int(context.partition_key))
 
     return _asset

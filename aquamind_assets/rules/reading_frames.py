@@ -76,6 +76,10 @@ def _fetch(cur, statement: str, wire: tuple[str, ...]) -> list[np.ndarray]:
     return [rows[f"c{i}"].astype(np.dtype(w).newbyteorder("=")) for i, w in enumerate(wire)]
 
 
+DIMENSION_TABLES = ("batch.batch_container_assignment", "infrastructure.sensor", "infrastructure.container",
+                    "environmental.environmental_parameter")
+
+
 def dimensions(cur, params: dict) -> Dimensions:
     """The stored rows the readings rules compare against (one query per dimension)."""
     year = int(params["year"])
@@ -142,13 +146,13 @@ def _bad_value(cols, d: Dimensions) -> np.ndarray:
 
 FRAME_RULES = [
     FrameCheck("environmental_reading_owning_year", "the owning year is the reading's year; no date after "
-               "2024-12-31 (every row, as written)", R, _bad_year, lookup=dimensions),
+               "2024-12-31 (every row, as written)", R, _bad_year, lookup=dimensions, reads=DIMENSION_TABLES),
     FrameCheck("environmental_reading_in_assignment_window", "every reading lies inside its stored "
                "assignment's window (REFERENCE 2; every row with a stored assignment, as written)", R,
-               _bad_window, lookup=dimensions, examined=_has_assignment, min_examined=0),
+               _bad_window, lookup=dimensions, reads=DIMENSION_TABLES, examined=_has_assignment, min_examined=0),
     FrameCheck("reading_sensor_matches", "a reading comes from a stored sensor of its own container and "
                "parameter, and salinity is read only in sea containers (REFERENCE 7, 10; every row, as written)",
-               R, _bad_sensor, lookup=dimensions),
+               R, _bad_sensor, lookup=dimensions, reads=DIMENSION_TABLES),
     FrameCheck("reading_in_range", "every value lies within its parameter's stored range; sea temperature "
-               "never above 18 C (REFERENCE 7; every row, as written)", R, _bad_value, lookup=dimensions),
+               "never above 18 C (REFERENCE 7; every row, as written)", R, _bad_value, lookup=dimensions, reads=DIMENSION_TABLES),
 ]

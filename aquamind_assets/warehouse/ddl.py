@@ -15,7 +15,7 @@ import re
 from psycopg import sql
 from psycopg.rows import tuple_row
 
-from . import tables as _tables
+from . import locks, tables as _tables
 from .schema import PG_TYPES, Table
 
 DOMAIN_SCHEMAS = ("infrastructure", "batch", "inventory", "health", "environmental", "harvest")
@@ -149,6 +149,7 @@ def create_warehouse(conn, years=YEARS, tables: list[Table] | None = None, *,
     use_ts = has_timescale(conn) if timescale is None else timescale
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s), 0)", (_DDL_LOCK,))
+        _lock_existing(conn, tables)
         schemas = dict.fromkeys([*DOMAIN_SCHEMAS, META_SCHEMA, *(t.schema for t in tables)])
         for schema in schemas:
             conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
@@ -162,6 +163,18 @@ def create_warehouse(conn, years=YEARS, tables: list[Table] | None = None, *,
         for table in tables:
             if not table.yearly:
                 _add_foreign_keys(conn, table)
+
+
+def _lock_existing(conn, tables: list[Table]) -> None:
+    """ACCESS EXCLUSIVE on every existing table and partition, in the loads' global order (locks.py),
+    before any DDL: the index and partition statements below would otherwise lock tables one by one
+    in declaration order, and could close a cycle with a load holding some of them."""
+    plan = locks.LockPlan()
+    with conn.cursor(row_factory=tuple_row) as cur:
+        for t in tables:
+            for schema, name in locks.partitions(cur, t.schema, t.name):
+                plan.need(schema, name, locks.ACCESS_EXCLUSIVE)
+        locks.acquire(cur, plan)
 
 
 def warehouse_complete(conn, years=YEARS, tables: list[Table] | None = None) -> bool:

@@ -33,6 +33,7 @@ class FrameCheck:
     lookup: Lookup | None = None
     examined: Callable[[Columns, object], np.ndarray] | None = None
     min_examined: int = 1
+    reads: tuple[str, ...] = ()  # tables `lookup` reads (qualified names): the load locks them up front
 
 
 class FrameTally:

@@ -1,6 +1,7 @@
 """Atomic, idempotent replacement of one asset's year (YearLoad) or of static tables (StaticLoad).
 
-Everything happens in one transaction: advisory lock, scenario check, TRUNCATE, COPY FREEZE,
+Everything happens in one transaction: advisory lock, every relation lock the load will need
+(taken up front in one global order, see locks.py), scenario check, TRUNCATE, COPY FREEZE,
 btree indexes, ANALYZE, checks, meta.partition_load. A failed check, an exception or a killed
 process rolls back, and the previous version of the year stays as it was. TRUNCATE is
 transactional in PostgreSQL; it also lets COPY FREEZE write rows already frozen and all-visible.
@@ -15,7 +16,7 @@ from psycopg import pq, sql
 from psycopg.rows import tuple_row
 from psycopg.types.json import Jsonb
 
-from . import ddl
+from . import ddl, locks
 from .checks import Check, CheckFailed, CheckResult, run_checks
 from .copy import CHUNK_ROWS, CopyWriter
 from .frame_checks import FrameCheck, FrameTally
@@ -77,10 +78,11 @@ class _Load:
 
     year: int = STATIC_YEAR
     _after_phase = "index"  # what _after_copy does, for LoadResult.phases
+    lock_up_front = True  # the lock protocol (locks.py); the tests turn it off to show the cycles it prevents
 
     def __init__(self, conn, *, asset: str, tables, scenario_hash: str, code_version: str,
                  checks=(), replace_all: bool = False, analyze: bool = True,
-                 queue_size: int = 4, chunk_rows: int = CHUNK_ROWS):
+                 queue_size: int = 4, chunk_rows: int = CHUNK_ROWS, on_phase=None):
         self.conn, self.asset = conn, asset
         self.tables: dict[str, Table] = {t.qualified: t for t in tables}
         self.scenario_hash, self.code_version = scenario_hash, code_version
@@ -95,6 +97,8 @@ class _Load:
         self.nbytes = 0
         self.result: LoadResult | None = None
         self.phases: dict[str, float] = {}
+        self.lock_plan = locks.LockPlan()
+        self._on_phase = on_phase  # called with (load, phase name) as each phase begins
         self._tx = None
 
     def _phase(self, name: str) -> None:
@@ -102,6 +106,23 @@ class _Load:
         now = time.perf_counter()
         self.phases[name] = self.phases.get(name, 0.0) + now - self._mark
         self._mark = now
+
+    def _begin(self, name: str) -> None:
+        if self._on_phase is not None:
+            self._on_phase(self, name)
+
+    def _statements(self) -> list[str]:
+        """Every SQL text the load's rules run (what the lock plan reads the table names from)."""
+        return [q for c in self.checks for q in (c.count_sql, c.sample_sql, c.prepare_sql) if q]
+
+    def _take_locks(self) -> None:
+        known = {t.qualified: t for t in ddl.all_tables()} | self.tables
+        self.lock_plan = locks.plan_locks(
+            self._cur, writes=self._writes(), statements=self._statements(),
+            extra_reads=[name for c in self.frame_checks for name in c.reads], known=known,
+            year=None if self.year == STATIC_YEAR else self.year, meta_writes=self._meta_writes)
+        if self.lock_up_front:
+            locks.acquire(self._cur, self.lock_plan)
 
     # -- transaction frame
     def __enter__(self):
@@ -113,8 +134,10 @@ class _Load:
         try:
             self._cur = self.conn.cursor(row_factory=tuple_row)
             self._lock()
+            self._take_locks()
             self._t0 = self._mark = time.perf_counter()
             self._lock_wait = self._t0 - t0
+            self._begin("prepare")
             verify_scenario(self._cur, self.scenario_hash, self.replace_all)
             self._prepare()
             self._tally = FrameTally(self.frame_checks, self._cur, self._params())
@@ -199,6 +222,7 @@ class _Load:
     # -- hooks: _lock(), _prepare() (truncate, choose targets), _after_copy() in subclasses
     def _finish(self) -> list[CheckResult]:
         self._phase("write")
+        self._begin(self._after_phase)
         self._after_copy()
         self._phase(self._after_phase)
         if self.analyze:
@@ -206,11 +230,13 @@ class _Load:
                 self._cur.execute(sql.SQL("ANALYZE {}.{}").format(
                     sql.Identifier(self.tables[name].schema), sql.Identifier(relation)))
         self._phase("analyze")
+        self._begin("checks")
         results = self._tally.results() + run_checks(self._cur, self.checks, self._params())
         self._phase("checks")
         for r in results:
             if not r.passed:
                 raise CheckFailed(r, results)
+        self._begin("record")
         checksums = {name: h.hexdigest() for name, h in self._sha.items()}
         checksum = combined_checksum(self.rows, checksums)
         duration = time.perf_counter() - self._t0
@@ -247,14 +273,29 @@ class YearLoad(_Load):
         if bad:
             raise ValueError(f"YearLoad needs yearly tables; {bad} are static (use StaticLoad)")
 
+    _meta_writes = ("meta.partition_load",)
+
     def _lock(self) -> None:
         self._cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s), %s::int4)",
                           (self.asset, self.year))
+
+    def _writes(self) -> list[tuple[str, str, str]]:
+        """ACCESS EXCLUSIVE on the year's partitions (TRUNCATE); on a hypertable, ROW EXCLUSIVE on
+        it and its chunks (DELETE of the year)."""
+        out = []
+        for t in self.tables.values():
+            part = t.partition_name(self.year)
+            if ddl.relation_kind(self.conn, t.schema, part) == "r":
+                out.append((t.schema, part, locks.ACCESS_EXCLUSIVE))
+            else:
+                out += [(s, n, locks.ROW_EXCLUSIVE) for s, n in locks.partitions(self._cur, t.schema, t.name)]
+        return out
 
     def _prepare(self) -> None:
         for name, t in self.tables.items():
             part = t.partition_name(self.year)
             if ddl.relation_kind(self.conn, t.schema, part) == "r":
+                self._begin(f"truncate {t.qualified}")
                 self._cur.execute(sql.SQL("TRUNCATE {}.{}").format(sql.Identifier(t.schema),
                                                                    sql.Identifier(part)))
                 ddl.drop_year_indexes(self.conn, t, self.year)
@@ -294,8 +335,16 @@ class StaticLoad(_Load):
 
     _after_phase = "constraints"
 
+    @property
+    def _meta_writes(self) -> tuple[str, ...]:
+        return ("meta.partition_load", "meta.scenario") if self.write_scenario else ("meta.partition_load",)
+
     def _lock(self) -> None:
         self._cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s), 0)", (_STATIC_LOCK,))
+
+    def _writes(self) -> list[tuple[str, str, str]]:
+        """ACCESS EXCLUSIVE on every table of the set (TRUNCATE ... CASCADE)."""
+        return [(t.schema, t.name, locks.ACCESS_EXCLUSIVE) for t in self.tables.values()]
 
     def _prepare(self) -> None:
         self._cur.execute("SET CONSTRAINTS ALL DEFERRED")

@@ -1,0 +1,195 @@
+"""The lock protocol of loads: every relation lock a load will hold is taken up front, in one order.
+
+A load rewrites its own year in place (TRUNCATE: ACCESS EXCLUSIVE on its partitions) and its
+rules read other assets' tables (ACCESS SHARE). Taken as the statements go, two loads can each
+hold what the other's next statement needs: a rule reading every partition of a table another
+load is truncating, while that load waits for a partition the rule already holds.
+
+So before its first statement a load computes its whole lock set and takes it with LOCK TABLE
+ONLY, one relation at a time, sorted by (schema, relation name):
+
+* ACCESS EXCLUSIVE on the partitions it rewrites (the static tables, for a static load);
+* ACCESS SHARE on every table its rules' SQL or its frame checks' lookups name, with every
+  partition or chunk of it, except that a reference restricted to the load's own year
+  (`alias.year = %(year)s`, which the planner prunes to one partition) locks only that year's
+  partition;
+* ROW EXCLUSIVE on the load record table, ACCESS SHARE (ROW EXCLUSIVE when written) on the
+  scenario table.
+
+Why no cycle can form: after its acquisition a load only touches relations it already holds in
+the mode it needs or a stronger one (a statement re-locking a held relation never waits;
+indexes are locked through their tables, and nobody locks an index without its table), so a
+load waits only inside the ordered acquisition, and only for a relation ordered after every
+relation it holds. Along any chain of waiting loads the awaited relations therefore strictly
+increase in that order, so the chain cannot return to where it began. The advisory lock of
+(asset, year) is taken before any relation lock, so a load waiting for it holds nothing another
+load could need. `held_outside(cur, plan)` lists what a transaction holds beyond its plan: the
+tests run every asset's load with it to show the plan covers every statement.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from psycopg import errors, sql
+from psycopg.rows import tuple_row
+
+from .schema import Table
+
+ACCESS_SHARE, ROW_EXCLUSIVE, ACCESS_EXCLUSIVE = "ACCESS SHARE", "ROW EXCLUSIVE", "ACCESS EXCLUSIVE"
+STRENGTH = {ACCESS_SHARE: 0, ROW_EXCLUSIVE: 1, ACCESS_EXCLUSIVE: 2}  # each permits what the weaker ones do
+PG_MODE = {ACCESS_SHARE: "AccessShareLock", ROW_EXCLUSIVE: "RowExclusiveLock",
+           ACCESS_EXCLUSIVE: "AccessExclusiveLock"}
+META_TABLES = ("meta.partition_load", "meta.scenario")
+_NAME = re.compile(r"\b([a-z_][a-z0-9_]*)\.([a-z_][a-z0-9_]*)\b")
+_NOT_ALIAS = {"where", "join", "left", "right", "full", "inner", "cross", "on", "group", "order", "limit",
+              "tablesample", "union", "using", "window", "natural", "lateral", "as", "and", "or"}
+
+
+@dataclass
+class LockPlan:
+    """Relations (schema, name) -> the strongest mode the load needs; `ordered()` is the acquisition order."""
+
+    modes: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def need(self, schema: str, name: str, mode: str) -> None:
+        held = self.modes.get((schema, name))
+        if held is None or STRENGTH[mode] > STRENGTH[held]:
+            self.modes[(schema, name)] = mode
+
+    def ordered(self) -> list[tuple[str, str, str]]:
+        return [(s, n, self.modes[(s, n)]) for s, n in sorted(self.modes)]
+
+
+def _references(statement: str, qualified: str) -> Iterable[str]:
+    """For each reference to `qualified` in the statement, its alias ('' when it has none)."""
+    for m in re.finditer(rf"\b{re.escape(qualified)}\b(?:\s+(?:AS\s+)?(\w+))?", statement, re.I):
+        alias = (m.group(1) or "").lower()
+        yield "" if alias in _NOT_ALIAS else alias
+
+
+def own_year_only(statement: str, qualified: str) -> bool:
+    """Whether every reference to the table in the statement is restricted to the load's year, so
+    the planner reads (and locks) that year's partition alone."""
+    for alias in _references(statement, qualified):
+        if alias:
+            if not re.search(rf"\b{alias}\.year\s*=\s*%\(year\)s", statement):
+                return False
+        elif not re.search(rf"\b{re.escape(qualified)}\s+WHERE\s+year\s*=\s*%\(year\)s", statement, re.I):
+            return False
+    return True
+
+
+def named_tables(statements: Iterable[str], known: dict[str, Table]) -> dict[str, bool]:
+    """qualified name -> whether every statement naming it reads only the load's year of it."""
+    out: dict[str, bool] = {}
+    for statement in statements:
+        for m in _NAME.finditer(statement):
+            name = f"{m[1]}.{m[2]}"
+            if name in known or name in META_TABLES:
+                pruned = name in known and known[name].yearly and own_year_only(statement, name)
+                out[name] = out.get(name, True) and pruned
+    return out
+
+
+def partitions(cur, schema: str, name: str) -> list[tuple[str, str]]:
+    """The table and every partition (or TimescaleDB chunk) under it, from the catalog (reading
+    the catalog takes no lock on them)."""
+    rows = cur.execute("""WITH RECURSIVE tree(oid) AS (
+                              SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                              WHERE n.nspname = %s AND c.relname = %s
+                              UNION SELECT i.inhrelid FROM pg_inherits i JOIN tree ON i.inhparent = tree.oid)
+                          SELECT n.nspname, c.relname FROM tree JOIN pg_class c ON c.oid = tree.oid
+                          JOIN pg_namespace n ON n.oid = c.relnamespace""", (schema, name)).fetchall()
+    return [(str(s), str(r)) for s, r in rows]
+
+
+def plan_locks(cur, *, writes: Iterable[tuple[str, str, str]], statements: Iterable[str],
+               extra_reads: Iterable[str], known: dict[str, Table], year: int | None,
+               meta_writes: Iterable[str] = ("meta.partition_load",)) -> LockPlan:
+    """The lock set of a load: `writes` as given ((schema, relation, mode)), every table the
+    statements name or `extra_reads` lists in ACCESS SHARE (pruned to `year` where every reference
+    is), the meta tables as the load uses them."""
+    plan = LockPlan()
+    for schema, name, mode in writes:
+        plan.need(schema, name, mode)
+    reads = named_tables(statements, known)
+    for name in extra_reads:
+        reads[name] = False
+    for name in META_TABLES:
+        reads.setdefault(name, False)
+    for name, pruned in reads.items():
+        schema, rel = name.split(".")
+        table = known.get(name)
+        tree = partitions(cur, schema, rel)
+        if pruned and year is not None and table is not None:
+            own = [(s, n) for s, n in tree if n in (rel, table.partition_name(year))]
+            tree = own if len(own) == 2 else tree  # a hypertable has no year partition: all its chunks
+        for child_schema, child in tree:
+            plan.need(child_schema, child, ACCESS_SHARE)
+    for name in meta_writes:
+        plan.need(*name.split("."), ROW_EXCLUSIVE)
+    return plan
+
+
+class LockConflict(Exception):
+    """A load could not take a lock: a deadlock with another client, or the lock timeout ran out.
+    str() is one line naming the relation, the mode and the kind of failure."""
+
+    def __init__(self, kind: str, relation: str, mode: str, detail: str = ""):
+        super().__init__(f"{kind} while taking {mode} on {relation}" + (f" ({detail})" if detail else ""))
+        self.kind, self.relation, self.mode = kind, relation, mode
+
+
+def acquire(cur, plan: LockPlan) -> None:
+    """LOCK TABLE ONLY each relation of the plan, in the plan's order, one statement each, so a
+    failure names the relation it was waiting for."""
+    for schema, name, mode in plan.ordered():
+        try:
+            cur.execute(sql.SQL("LOCK TABLE ONLY {}.{} IN {} MODE").format(
+                sql.Identifier(schema), sql.Identifier(name), sql.SQL(mode)))
+        except (errors.DeadlockDetected, errors.LockNotAvailable) as e:
+            kind = "deadlock" if isinstance(e, errors.DeadlockDetected) else "lock timeout"
+            raise LockConflict(kind, f"{schema}.{name}", mode) from e
+
+
+_RELATION = re.compile(r"on relation (\d+) of database")
+
+
+def conflict_line(error: BaseException, connect) -> str:
+    """One line for a deadlock or lock timeout, naming the tables: from a LockConflict, or from the
+    relation ids in the server's deadlock detail (resolved to names on a fresh connection)."""
+    if isinstance(error, LockConflict):
+        return str(error)
+    kind = "deadlock" if isinstance(error, errors.DeadlockDetected) else "lock timeout"
+    oids = sorted({int(m) for m in _RELATION.findall(getattr(error.diag, "message_detail", "") or "")})
+    names = [str(o) for o in oids]
+    if oids:
+        try:
+            with connect() as conn:
+                names = [conn.execute("SELECT %s::oid::regclass::text", (o,)).fetchone()[0] for o in oids]
+        except Exception:  # the names are a courtesy: the ids still say which relations
+            pass
+    return f"{kind} on {', '.join(names) or 'a relation'}: {str(error).splitlines()[0]}"
+
+
+def held_outside(conn, plan: LockPlan) -> list[tuple[str, str, str]]:
+    """(schema, relation, mode) of every lock this transaction holds on a table (not an index,
+    sequence, catalog or temporary table) that its plan does not cover in the mode held or a
+    stronger one."""
+    with conn.cursor(row_factory=tuple_row) as cur:
+        rows = cur.execute("""SELECT n.nspname, c.relname, l.mode FROM pg_locks l
+                              JOIN pg_class c ON c.oid = l.relation JOIN pg_namespace n ON n.oid = c.relnamespace
+                              WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted
+                                AND c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+                                AND n.nspname NOT LIKE 'pg_temp%%'""").fetchall()
+    by_pg = {v: k for k, v in PG_MODE.items()}
+    out = []
+    for schema, name, mode in rows:
+        planned, want = plan.modes.get((schema, name)), by_pg.get(mode)
+        if planned == ACCESS_EXCLUSIVE or (planned is not None and want is not None
+                                           and STRENGTH[want] <= STRENGTH[planned]):
+            continue
+        out.append((schema, name, mode))
+    return sorted(out)
