@@ -1,7 +1,7 @@
 """Helpers shared by the reliability tests (no fixtures here: see conftest.py).
 
 Databases are created on the test server (AQUAMIND_TEST_ADMIN_URL) as `aquamind_rel_<purpose>_<hex>`
-and dropped afterwards; URLs are built in the postgresql:// form the CLI's settings.py accepts.
+and dropped afterwards; their URLs come from fixture_helpers.url_of (the tests' one URL builder).
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import psycopg
 from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict
+from fixture_helpers import url_of  # noqa: F401  (the reliability modules import it from here)
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
@@ -27,15 +27,6 @@ EXE = Path(sys.executable).with_name("aquamind")
 AQUAMIND = [str(EXE)] if EXE.exists() else [sys.executable, "-m", "aquamind_assets.cli"]
 READING = "environmental.environmental_reading"
 ENV_ASSET = "environmental_readings"
-
-
-def url_of(admin_url: str, dbname: str, user: str | None = None, password: str | None = None) -> str:
-    """postgresql://user[:password]@host:port/dbname on the admin server."""
-    info = conninfo_to_dict(admin_url)
-    auth = user or info.get("user", "postgres")
-    if password:
-        auth += f":{password}"
-    return f"postgresql://{auth}@{info.get('host', '127.0.0.1')}:{info.get('port', 5432)}/{dbname}"
 
 
 def create_db(admin_url: str, purpose: str, template: str | None = None, owner: str | None = None) -> str:

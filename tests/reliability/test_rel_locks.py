@@ -120,6 +120,7 @@ def run_case(url: str, tiny, cycle: Cycle) -> tuple[Parked, Parked, bool]:
 
 @pytest.mark.parametrize("case", sorted(CYCLES))
 def test_interleaving_completes_without_deadlock(fresh_db, tiny, case):
+    """Two year loads (2015 and 2016) paused and released in each order that closed a lock cycle before the lock protocol -> both complete, the second waiting for the first before taking any lock, and the server counts no deadlock"""
     _, url = fresh_db("locks")
     before = deadlocks(url)
     first, second, blocked = run_case(url, tiny, CYCLES[case])
@@ -132,7 +133,7 @@ def test_interleaving_completes_without_deadlock(fresh_db, tiny, case):
 
 @pytest.mark.parametrize("case", sorted(CYCLES))
 def test_same_interleaving_deadlocks_without_the_protocol(fresh_db, tiny, case, monkeypatch):
-    """The control: taking locks as the statements go, the scripted order closes the cycle."""
+    """The same interleavings with the lock protocol off (locks taken as the statements go), the control -> exactly one load fails with a deadlock, so each order really closes a cycle"""
     from aquamind_assets.warehouse.load import YearLoad
 
     monkeypatch.setattr(YearLoad, "lock_up_front", False)
@@ -146,7 +147,7 @@ def test_same_interleaving_deadlocks_without_the_protocol(fresh_db, tiny, case, 
 
 
 def test_every_assets_lock_plan_covers_what_its_load_holds(fresh_db, tiny):
-    """Every lock a load holds before its commit (each statement's, not only the rules') is in its plan."""
+    """Every yearly asset's 2016 load, inspected just before its commit -> every lock it holds (each statement's, not only the rules') is in the lock plan it took up front"""
     from aquamind_assets.defs.loading import SPECS, write_year
     from aquamind_assets.warehouse.locks import held_outside
 

@@ -13,7 +13,6 @@ import secrets
 import shutil
 import subprocess
 from pathlib import Path
-from urllib.parse import quote
 
 import psycopg
 import pytest
@@ -150,7 +149,7 @@ def test_database_name_with_sql_in_it_is_an_identifier(admin_url, restore_enviro
     pwned = f"aqrp{h}"
     name = f'aquamind_rel_{h}"; CREATE ROLE {pwned}; --'
     assert len(name) + len("_dagster") <= 63
-    os.environ.update({"AQUAMIND_DATABASE_URL": url_of(admin_url, quote(name, safe="")),
+    os.environ.update({"AQUAMIND_DATABASE_URL": url_of(admin_url, name),
                        "DAGSTER_HOME": str(tmp_path / "home")})
     for k in ("AQUAMIND_DAGSTER_DATABASE_URL", "PGHOST", "PGDATABASE", "PGUSER", "PGPASSWORD"):
         os.environ.pop(k, None)
