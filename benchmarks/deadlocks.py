@@ -6,8 +6,9 @@ DAGSTER_HOME whose plan cache is seeded once per scale, then runs `aquamind gene
 given workers. Deadlocks are counted twice: PostgreSQL's own per-database counter
 (pg_stat_database.deadlocks of both databases) and the "deadlock detected" lines the server log
 gained during the run, where the log is readable (pg_current_logfile(), else
-/var/log/postgresql/*.log). Writes benchmarks/results/deadlocks_<timestamp>.json and prints a line
-per run.
+/var/log/postgresql/*.log). Log lines are attributed to a run by the database in their prefix (the server may be shared);
+lines of other databases are counted apart. Writes benchmarks/results/deadlocks_<timestamp>.json
+and prints a line per run.
 
     .venv/bin/python benchmarks/deadlocks.py [--scale small] [--runs 5:2,2:4] [--keep]
 
@@ -61,7 +62,8 @@ def _log_sizes(files: list[str]) -> dict[str, int]:
 
 
 def _log_deadlocks(before: dict[str, int]) -> list[str]:
-    """The 'deadlock detected' lines (with the DETAIL line after each) appended since `before`."""
+    """The 'deadlock detected' lines (with the DETAIL line after each) appended since `before`, in
+    any database: the server is shared, so `_in_databases` keeps the run's own."""
     found = []
     for path, offset in before.items():
         with open(path, "rb") as f:
@@ -71,6 +73,11 @@ def _log_deadlocks(before: dict[str, int]) -> list[str]:
             if "deadlock detected" in line:
                 found.append(" | ".join(lines[i:i + 2]))
     return found
+
+
+def _in_databases(lines: list[str], names: list[str]) -> list[str]:
+    """Lines whose prefix names one of the databases (Debian's log_line_prefix '%m [%p] %q%u@%d ')."""
+    return [ln for ln in lines if any(f"@{n} " in ln for n in names)]
 
 
 def _counter(admin: str, names: list[str]) -> int:
@@ -107,8 +114,10 @@ def one_run(admin: str, scale: str, workers: int, plan_home: Path, keep: bool) -
     wall = time.perf_counter() - t0
     time.sleep(1.5)  # backends flush their statistics at most once a second
     dbs = [name, f"{name}_dagster"]
+    logged = _log_deadlocks(logs)
     run = {"database": name, "workers": workers, "success": proc.returncode == 0, "wall_s": round(wall, 1),
-           "deadlocks_counted": _counter(admin, dbs), "deadlocks_logged": _log_deadlocks(logs),
+           "deadlocks_counted": _counter(admin, dbs), "deadlocks_logged": _in_databases(logged, dbs),
+           "deadlocks_logged_elsewhere": len(logged) - len(_in_databases(logged, dbs)),
            "log_read": bool(logs), "last_lines": proc.stdout.strip().splitlines()[-3:] + proc.stderr.strip().splitlines()[-3:]}
     if not (plan_home / "plan_cache").exists() and (home / "plan_cache").exists():
         shutil.copytree(home / "plan_cache", plan_home / "plan_cache")
@@ -123,7 +132,11 @@ def main() -> int:
     p.add_argument("--scale", default="small")
     p.add_argument("--runs", default="5:2,2:4", help="COUNT:WORKERS[,COUNT:WORKERS...] (default 5:2,2:4)")
     p.add_argument("--keep", action="store_true", help="keep each run's databases and DAGSTER_HOME")
+    p.add_argument("--recount", metavar="RESULTS_JSON", help="re-derive a results file's per-database log "
+                   "counts and summary from the lines it stored (files written before the database filter)")
     args = p.parse_args()
+    if args.recount:
+        return recount(Path(args.recount))
     admin = os.environ.get("AQUAMIND_TEST_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
     plan_home = Path(tempfile.mkdtemp(prefix="aquamind_deadlocks_plan_"))
     commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
@@ -141,15 +154,31 @@ def main() -> int:
                   f"deadlocks: {run['deadlocks_counted']} counted, {len(run['deadlocks_logged'])} logged"
                   + ("" if run["success"] else f"  {run['last_lines'][-1:]}"), flush=True)
     shutil.rmtree(plan_home, ignore_errors=True)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    return _write(out, RESULTS / f"deadlocks_{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%S}.json")
+
+
+def _write(out: dict, path: Path) -> int:
     runs = out["runs"]
     out["summary"] = {"runs": len(runs), "succeeded": sum(r["success"] for r in runs),
                       "deadlocks_counted": sum(r["deadlocks_counted"] for r in runs),
-                      "deadlocks_logged": sum(len(r["deadlocks_logged"]) for r in runs)}
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"deadlocks_{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%S}.json"
+                      "deadlocks_logged": sum(len(r["deadlocks_logged"]) for r in runs),
+                      "deadlocks_logged_elsewhere": sum(r.get("deadlocks_logged_elsewhere", 0) for r in runs)}
     path.write_text(json.dumps(out, indent=2) + "\n")
-    print(f"{out['summary']} -> {path.relative_to(ROOT)}")
-    return 0 if out["summary"]["succeeded"] == len(runs) and not out["summary"]["deadlocks_counted"] else 1
+    print(f"{out['summary']} -> {path.resolve().relative_to(ROOT)}")
+    bad = out["summary"]["deadlocks_counted"] + out["summary"]["deadlocks_logged"]
+    return 0 if out["summary"]["succeeded"] == len(runs) and not bad else 1
+
+
+def recount(path: Path) -> int:
+    out = json.loads(path.read_text())
+    for run in out["runs"]:
+        dbs = [run["database"], f"{run['database']}_dagster"]
+        every = run["deadlocks_logged"] + ["?"] * run.get("deadlocks_logged_elsewhere", 0)
+        run["deadlocks_logged"] = _in_databases(run["deadlocks_logged"], dbs)
+        run["deadlocks_logged_elsewhere"] = len(every) - len(run["deadlocks_logged"])
+    out["recounted"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return _write(out, path)
 
 
 if __name__ == "__main__":
