@@ -1,7 +1,7 @@
 """A UI backfill of the yearly assets, timed: what a user gets from "Materialize -> all partitions".
 
 Through the webserver's GraphQL API only (what the UI sends), against the configured database
-(`aquamind_assets.settings.resolve()`: AQUAMIND_DATABASE_URL, else the embedded server) and
+(`aquamind_assets.database.resolve()`: AQUAMIND_DATABASE_URL, else the embedded server) and
 DAGSTER_HOME: materializes the static assets (one run), launches one asset backfill of every
 yearly asset over the years, waits for the daemon to finish it and records, per run, the partition,
 status, queue/start/end times, duration, rows and per-asset seconds, plus the total wall time.
@@ -33,8 +33,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 RESULTS = ROOT / "benchmarks" / "results"
 
-from aquamind_assets import settings  # noqa: E402
-from aquamind_assets.scenario import ScenarioError, load_scenario, parse_years  # noqa: E402
+from aquamind_assets.runtime import database, settings  # noqa: E402
+from aquamind_assets.config.scenario import ScenarioError, load_scenario, parse_years  # noqa: E402
 
 
 def _helper():
@@ -158,10 +158,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         scenario = load_scenario(os.environ.get("AQUAMIND_SCENARIO"), scale=args.scale, seed=args.seed)
         first, last = parse_years(args.years)
-        s = settings.resolve()
-        settings.check_reachable(s)
-        settings.ensure_databases(s)
-    except (ScenarioError, settings.DatabaseUnreachable, settings.InvalidDatabaseURL) as e:
+        s = database.resolve()
+        database.check_reachable(s)
+        database.ensure_databases(s)
+    except (ScenarioError, database.DatabaseUnreachable, settings.InvalidDatabaseURL) as e:
         print(f"backfill.py: error: {e}", file=sys.stderr)
         return 2
     years = [str(y) for y in range(first, last + 1)]

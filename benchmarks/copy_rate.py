@@ -1,6 +1,6 @@
 """How close the project's writer gets to raw binary COPY on the same row count.
 
-Raw: the reference recipe (reference/postgres-limits-and-embedded.md section 5), a 3-column
+Raw: the reference recipe (docs/binary-copy.md), a 3-column
 readings load (time, sensor_id, value) into an unindexed scratch table, one reused buffer; and,
 for scale, the same recipe on the writer's 7-column row.
 Writer: YearLoad.write_stream into a year partition shaped like environmental.environmental_reading

@@ -29,9 +29,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from copy_rate import RAW7, _checkpoint, make_data, raw_copy  # noqa: E402
 from aquamind_assets.defs.environment import render  # noqa: E402
 from aquamind_assets.defs.loading import TABLES, frames  # noqa: E402
-from aquamind_assets.plan_cache import code_version  # noqa: E402
+from aquamind_assets.runtime.plan_cache import code_version  # noqa: E402
 from aquamind_assets.rules import environment as rules  # noqa: E402
-from aquamind_assets.scenario import load_scenario  # noqa: E402
+from aquamind_assets.config.scenario import load_scenario  # noqa: E402
 from aquamind_assets.sim.plan import build_plan  # noqa: E402
 from aquamind_assets.warehouse.encode import iter_chunks  # noqa: E402
 from aquamind_assets.warehouse.frame_checks import FrameTally  # noqa: E402

@@ -41,7 +41,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from copy_rate import RAW3, RAW7, make_data, raw_copy  # noqa: E402
 from readings_year import interleaved  # noqa: E402
 
-from aquamind_assets import settings  # noqa: E402
+from aquamind_assets.runtime import database, settings  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 
@@ -135,7 +135,7 @@ def run_scale(scale: str, years: str, db_suffix: str = "") -> dict:
     shutil.copy(ROOT / "dagster_home" / "dagster.yaml", home / "dagster.yaml")
     env = dict(os.environ, AQUAMIND_DATABASE_URL=_url(name), DAGSTER_HOME=str(home),
                AQUAMIND_REPORT_DIR=str(home / "report"))
-    env.update(settings.export_env(settings.resolve(start_embedded=False, env=env), env=env))
+    env.update(settings.export_env(database.resolve(start_embedded=False, env=env), env=env))
     t0 = time.perf_counter()
     proc = subprocess.Popen([str(ROOT / ".venv" / "bin" / "aquamind"), "generate", "--scale", scale, "--years", years],
                             env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

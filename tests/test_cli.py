@@ -11,11 +11,10 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from fixture_helpers import url_of
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
-from aquamind_assets import settings
+from aquamind_assets.runtime import database, settings
 
 REPO = Path(__file__).resolve().parent.parent
 EXE = Path(sys.executable).with_name("aquamind")
@@ -124,15 +123,14 @@ def test_invalid_database_url_is_one_line_without_the_password(bad_env):
 def e2e(db_url, admin_url, tmp_path_factory):
     """A CLI environment on this module's fresh database, Dagster storage in <db>_dagster."""
     info = conninfo_to_dict(db_url)
-    url = url_of(db_url)
     home = tmp_path_factory.mktemp("cli_dagster_home")
     shutil.copy(REPO / "dagster_home" / "dagster.yaml", home / "dagster.yaml")
-    env = _base_env(home, url)
-    s = settings.resolve(start_embedded=False, env=env)
+    env = _base_env(home, db_url)
+    s = database.resolve(start_embedded=False, env=env)
     env.update(settings.export_env(s, env))
     assert env["DAGSTER_PG_DB"] == f"{info['dbname']}_dagster" and env["DAGSTER_HOME"] == str(home)
     try:
-        yield {"env": env, "url": url, "home": home}
+        yield {"env": env, "url": db_url, "home": home}
     finally:
         with psycopg.connect(admin_url, autocommit=True) as admin:
             admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
@@ -147,9 +145,27 @@ def _status_line(out: str, asset: str, year: int) -> list[str]:
     raise AssertionError(f"no status line for {asset} {year} in:\n{out}")
 
 
+YEARLY_ASSETS = {"batches", "mortality_events", "harvest", "environmental_readings", "feeding", "growth_samples",
+                 "health"}
+
+
 def test_generate_a_single_later_year_on_a_fresh_database(e2e):
+    """2016 alone with no earlier year stored: every yearly asset records a load of 2016 and of nothing
+    else, and each table it names holds exactly the recorded rows, all of them in 2016."""
     p = run(["generate", "--scale", "tiny", "--years", "2016", "--no-dbt"], e2e["env"])
+    _no_traceback(p)
     assert p.returncode == 0, p.stderr.strip().splitlines()[-1]
+    with psycopg.connect(e2e["url"], autocommit=True) as c:
+        records = dict(((a, y), rows) for a, y, rows in c.execute("SELECT asset, year, rows FROM meta.partition_load"))
+        assert set(records) == {(a, 2016) for a in YEARLY_ASSETS}
+        for (asset, _), rows in records.items():
+            assert sum(rows.values()) > 0, asset
+            for table, n in rows.items():
+                schema, name = table.split(".")
+                stored = dict(c.execute(sql.SQL("SELECT year, count(*) FROM {}.{} GROUP BY year").format(
+                    sql.Identifier(schema), sql.Identifier(name))).fetchall())
+                assert stored == ({2016: n} if n else {}), (asset, table, stored, n)
+        assert records[("batches", 2016)]["batch.assignment_daily_state"] > 1000
 
 
 def test_generate_status_validate_end_to_end(e2e):

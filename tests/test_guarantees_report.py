@@ -67,8 +67,9 @@ def report(tmp_path_factory) -> dict:
     out = root / "out" / "report.json"
     env = {**os.environ, "AQUAMIND_GUARANTEES_REPORT": str(out),
            "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")])}
-    p = subprocess.run([sys.executable, "-m", "pytest", "-p", "outcome_report", "-p", "no:cacheprovider", "-q",
-                        "--continue-on-collection-errors", str(root)], cwd=root, env=env, capture_output=True, text=True, timeout=120)
+    cmd = [sys.executable, "-m", "pytest", "-p", "outcome_report", "-p", "no:cacheprovider", "-q",
+           "--continue-on-collection-errors", str(root)]
+    p = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, timeout=120)
     assert p.returncode == 1, p.stdout[-3000:] + p.stderr[-3000:]  # tests failed
     assert out.is_file(), p.stdout[-3000:]
     return json.loads(out.read_text())
@@ -83,7 +84,8 @@ def test_the_run_records_every_outcome(report):
     assert "one is not two" in tests["test_fails"]["reason"] and tests["test_fails"]["phase"] == "call"
     assert tests["test_skips"]["reason"] == "no chromium here"
     assert tests["test_known_bug"]["reason"] == "known: year 2099"
-    assert tests["test_teardown_error"]["phase"] == "teardown" and "teardown broke" in tests["test_teardown_error"]["reason"]
+    broken_teardown = tests["test_teardown_error"]
+    assert broken_teardown["phase"] == "teardown" and "teardown broke" in broken_teardown["reason"]
     assert tests["test_passes"] == {"outcome": "passed", "phase": "call", "reason": None}
     assert report["exitstatus"] == 1
     (broken,) = report["collect_errors"]

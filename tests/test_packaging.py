@@ -207,7 +207,7 @@ def test_the_lock_repeats_every_pin_and_explains_the_others(project):
     assert len(locked) == len(entries), "a package listed twice in requirements.lock"
     assert {n: locked.get(n) for n in pins} == pins, "requirements.lock and pyproject.toml pin differently"
     unexplained = [req for req, name, commented in entries if name not in pins and not commented]
-    assert not unexplained, f"requirements.lock bounds packages the project does not declare, without a comment: {unexplained}"
+    assert not unexplained, f"requirements.lock bounds undeclared packages without a comment: {unexplained}"
     assert {"sqlalchemy", "gql"} <= set(locked) - set(pins), "compatibility bounds belong to the lock, not the deps"
 
 

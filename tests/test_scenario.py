@@ -7,7 +7,7 @@ import json
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from aquamind_assets.scenario import (DEFAULT_SCENARIO, FIRST_YEAR, LAST_YEAR, PRESETS, Scale, Scenario,
+from aquamind_assets.config.scenario import (DEFAULT_SCENARIO, FIRST_YEAR, LAST_YEAR, PRESETS, Scale, Scenario,
                                       ScenarioError, load_scenario, parse_years)
 
 

@@ -11,8 +11,9 @@ import uuid
 
 import pytest
 
-from aquamind_assets import settings
-from aquamind_assets.settings import DatabaseUnreachable, InvalidDatabaseURL
+from aquamind_assets.runtime import database, settings
+from aquamind_assets.runtime.database import DatabaseUnreachable
+from aquamind_assets.runtime.settings import InvalidDatabaseURL
 
 ADMIN_URL = os.environ.get("AQUAMIND_TEST_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
@@ -24,7 +25,7 @@ def _closed_port() -> int:
 
 
 def test_env_url_wins_and_dagster_db_is_derived():
-    s = settings.resolve(env={"AQUAMIND_DATABASE_URL": "postgresql://bob:pw@db.example:6543/farm"})
+    s = database.resolve(env={"AQUAMIND_DATABASE_URL": "postgresql://bob:pw@db.example:6543/farm"})
     assert (s.source, s.host, s.port, s.user, s.password) == ("env", "db.example", 6543, "bob", "pw")
     assert (s.dbname, s.dagster_dbname) == ("farm", "farm_dagster")
     assert s.warehouse_url == "postgresql://bob:pw@db.example:6543/farm"
@@ -32,7 +33,7 @@ def test_env_url_wins_and_dagster_db_is_derived():
 
 
 def test_dagster_url_override_and_defaults():
-    s = settings.resolve(env={
+    s = database.resolve(env={
         "AQUAMIND_DATABASE_URL": "postgres://bob@db/farm",  # postgres:// alias, default port
         "AQUAMIND_DAGSTER_DATABASE_URL": "postgresql://meta:x@meta-host:5433/dagmeta",
     })
@@ -43,22 +44,22 @@ def test_dagster_url_override_and_defaults():
 
 
 def test_percent_encoded_password_round_trips():
-    s = settings.resolve(env={"AQUAMIND_DATABASE_URL": "postgresql://bob:p%40ss%2Fw@h:1/d"})
+    s = database.resolve(env={"AQUAMIND_DATABASE_URL": "postgresql://bob:p%40ss%2Fw@h:1/d"})
     assert s.password == "p@ss/w"
     assert settings.export_env(s, env={})["DAGSTER_PG_PASSWORD"] == "p@ss/w"
     assert "p%40ss%2Fw" in s.warehouse_url
 
 
 def test_no_env_means_embedded_without_starting(tmp_path):
-    s = settings.resolve(start_embedded=False, env={}, home=tmp_path)
+    s = database.resolve(start_embedded=False, env={}, home=tmp_path)
     assert (s.source, s.host, s.dbname, s.dagster_dbname) == ("embedded", "127.0.0.1", "aquamind", "aquamind_dagster")
-    again = settings.resolve(start_embedded=False, env={}, home=tmp_path)
+    again = database.resolve(start_embedded=False, env={}, home=tmp_path)
     assert again.port == s.port  # chosen once, kept in embedded_db.json
     assert (tmp_path / "embedded_db.json").exists()
 
 
 def test_export_env_dagster_home(tmp_path):
-    s = settings.resolve(env={"AQUAMIND_DATABASE_URL": "postgresql://u:pw@h:5/d"})
+    s = database.resolve(env={"AQUAMIND_DATABASE_URL": "postgresql://u:pw@h:5/d"})
     default = settings.export_env(s, env={})["DAGSTER_HOME"]
     assert default == str(settings.repo_root() / "dagster_home")
     assert os.path.isabs(default) and os.path.exists(os.path.join(default, "dagster.yaml"))
@@ -76,7 +77,7 @@ def test_redact(url, expected):
 
 
 def test_repr_hides_password():
-    s = settings.resolve(env={"AQUAMIND_DATABASE_URL": "postgresql://bob:topsecret@h:1/d"})
+    s = database.resolve(env={"AQUAMIND_DATABASE_URL": "postgresql://bob:topsecret@h:1/d"})
     assert "topsecret" not in repr(s) and "topsecret" not in str(s)
 
 
@@ -89,7 +90,7 @@ def test_repr_hides_password():
 ])
 def test_malformed_url_is_one_line(url, fragment):
     with pytest.raises(InvalidDatabaseURL) as info:
-        settings.resolve(env={"AQUAMIND_DATABASE_URL": url})
+        database.resolve(env={"AQUAMIND_DATABASE_URL": url})
     msg = str(info.value)
     assert fragment in msg and "AQUAMIND_DATABASE_URL" in msg
     assert "\n" not in msg and "topsecret" not in msg
@@ -97,9 +98,9 @@ def test_malformed_url_is_one_line(url, fragment):
 
 def test_unreachable_is_one_line_without_password():
     port = _closed_port()
-    s = settings.resolve(env={"AQUAMIND_DATABASE_URL": f"postgresql://bob:topsecret@127.0.0.1:{port}/farm"})
+    s = database.resolve(env={"AQUAMIND_DATABASE_URL": f"postgresql://bob:topsecret@127.0.0.1:{port}/farm"})
     with pytest.raises(DatabaseUnreachable) as info:
-        settings.check_reachable(s, timeout=2)
+        database.check_reachable(s, timeout=2)
     msg = str(info.value)
     assert f"127.0.0.1:{port}" in msg and "connection refused" in msg
     assert "AQUAMIND_DATABASE_URL" in msg and "aquamind db up" in msg
@@ -110,14 +111,14 @@ def test_unreachable_is_one_line_without_password():
 @pytest.fixture
 def admin_server():
     """Settings for throwaway databases on the admin server; dropped afterwards."""
-    admin = settings.resolve(env={"AQUAMIND_DATABASE_URL": ADMIN_URL})
+    admin = database.resolve(env={"AQUAMIND_DATABASE_URL": ADMIN_URL})
     try:
-        settings.check_reachable(admin, timeout=2)
+        database.check_reachable(admin, timeout=2)
     except DatabaseUnreachable as exc:
         pytest.skip(f"admin server not available: {exc}")
     name = f"aquamind_t{uuid.uuid4().hex[:8]}"
     base = ADMIN_URL.rsplit("/", 1)[0].split("?")[0]
-    yield settings.resolve(env={"AQUAMIND_DATABASE_URL": f"{base}/{name}"})
+    yield database.resolve(env={"AQUAMIND_DATABASE_URL": f"{base}/{name}"})
     import psycopg
 
     with psycopg.connect(admin.warehouse_url, autocommit=True) as conn:
@@ -127,16 +128,16 @@ def admin_server():
 
 def test_ensure_databases_creates_both_once(admin_server):
     s = admin_server
-    assert settings.ensure_databases(s) == [s.dbname, s.dagster_dbname]
-    assert settings.ensure_databases(s) == []
-    settings.check_reachable(s)
+    assert database.ensure_databases(s) == [s.dbname, s.dagster_dbname]
+    assert database.ensure_databases(s) == []
+    database.check_reachable(s)
 
 
 def test_dagster_yaml_loads_against_settings(admin_server, monkeypatch):
     """dagster_home/dagster.yaml + export_env() give a working Postgres-backed instance."""
     from dagster import DagsterInstance
 
-    settings.ensure_databases(admin_server)
+    database.ensure_databases(admin_server)
     for key, value in settings.export_env(admin_server, env={}).items():
         monkeypatch.setenv(key, value)
     with DagsterInstance.from_config(str(settings.repo_root() / "dagster_home")) as instance:

@@ -13,13 +13,15 @@ from dataclasses import dataclass
 import dagster as dg
 import psycopg
 
-from .. import settings
-from ..plan_cache import code_version, release
-from ..scenario import ScenarioError
-from ..validation import FrameInvalid, validate
+from ..runtime import settings
+from ..runtime.plan_cache import code_version, release
+from ..config.scenario import ScenarioError
+from ..warehouse.validation import FrameInvalid, validate
+from ..rules.catalogue import at_load
 from ..warehouse.checks import Check, CheckFailed, CheckResult
 from ..warehouse.ddl import all_tables, ensure_warehouse
-from ..warehouse.load import LoadResult, ScenarioMismatch, YearLoad
+from ..warehouse.load import YearLoad
+from ..warehouse.load_record import LoadResult, ScenarioMismatch
 from ..warehouse.locks import LockConflict, conflict_line
 from ..warehouse.schema import Frame, Table
 from .resources import Warehouse
@@ -75,8 +77,8 @@ def lock_failure(e: BaseException, warehouse: Warehouse, asset: str, year: int, 
 
 def frames(plan, year: int, render: Render) -> Iterable[Frame]:
     items = render(plan, year)
-    for name, cols in (items.items() if isinstance(items, dict) else items):
-        yield validate(Frame(TABLES[name], cols))
+    for table, cols in (items.items() if isinstance(items, dict) else items):
+        yield validate(Frame(table, cols))
 
 
 def write_year(conn, plan, asset: str, year: int, *, scenario_hash: str, replace_all: bool = False,
@@ -137,12 +139,14 @@ def column_schema(table: Table) -> dg.TableSchema:
                                    for c in table.columns])
 
 
-def yearly_asset(name: str, *, tables: list[str], render: Render, rules: list[Check], description: str,
+def yearly_asset(name: str, *, tables: list[str], render: Render, description: str,
                  group: str, deps: tuple[str, ...] = ()) -> dg.AssetsDefinition:
+    """A year-partitioned asset writing `tables`; its rules are the catalogue's (rules/catalogue.py)."""
     from .partitions import YEARS
 
     key = dg.AssetKey(name)
     main = TABLES[tables[0]]
+    rules = at_load(name)
     SPECS[name] = YearlySpec(name, tuple(tables), render, tuple(rules))
 
     @dg.asset(name=name, partitions_def=YEARS, deps=list(deps), group_name=group, retry_policy=RETRY,

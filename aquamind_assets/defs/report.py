@@ -1,10 +1,9 @@
 """The report asset: renders reports/report.html from the marts, linked from its metadata."""
-import os
 from pathlib import Path
 
 import dagster as dg
 
-from .. import settings
+from ..runtime import settings
 from ..report.queries import CHARTS
 from ..report.render import write_report
 from .resources import Warehouse
@@ -14,7 +13,7 @@ MARTS = ("summary_by_year", "data_quality", "stat_validation", "fcr_by_batch", "
 
 
 def report_dir() -> Path:
-    return Path(os.environ.get("AQUAMIND_REPORT_DIR") or settings.repo_root() / "reports")
+    return settings.report_dir()
 
 
 @dg.asset(deps=[dg.AssetKey(["analytics", m]) for m in MARTS], group_name="reports", kinds={"html"},

@@ -5,20 +5,21 @@ import time
 
 import dagster as dg
 
-from ..plan_cache import code_version
-from ..rules.infrastructure import RULES
+from ..runtime.plan_cache import code_version
+from ..rules.catalogue import STATIC_ASSET, at_load
 from ..sim.reference import reference_tables
-from ..scenario import ScenarioError
-from ..validation import FrameInvalid, validate
+from ..config.scenario import ScenarioError
+from ..warehouse.validation import FrameInvalid, validate
 from ..warehouse.checks import CheckFailed
 from ..warehouse.ddl import ensure_warehouse
-from ..warehouse.load import StaticLoad
+from ..warehouse.static_load import StaticLoad
 from ..warehouse.schema import Frame
 from ..warehouse.tables import INFRASTRUCTURE_TABLES, REFERENCE_TABLES
 from .loading import RETRY, TABLES, check_fault, check_result, peak_rss_mib
 from .resources import Warehouse
 
 INFRA = dg.AssetKey("infrastructure")
+RULES = at_load(STATIC_ASSET)
 REFERENCE = dg.AssetKey("reference_data")
 
 
@@ -41,7 +42,7 @@ def static_assets(context: dg.AssetExecutionContext, warehouse: Warehouse):
     with warehouse.connect() as conn:
         ensure_warehouse(conn)
         try:
-            with StaticLoad(conn, asset="static", tables=[*REFERENCE_TABLES, *INFRASTRUCTURE_TABLES],
+            with StaticLoad(conn, asset=STATIC_ASSET, tables=[*REFERENCE_TABLES, *INFRASTRUCTURE_TABLES],
                             scenario_hash=scenario.data_hash(), code_version=code_version(), checks=RULES,
                             replace_all=True, scenario=scenario.model_dump(mode="json"),
                             write_scenario=True) as load:

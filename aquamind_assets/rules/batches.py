@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from ..warehouse.checks import Check
-from .common import in_window, orphans, owning_year
+from ..config.years import LAST_DATE
+from .common import LAST_DAY, OPEN_END, in_window, orphans, owning_year
 
 A = "batch.batch_container_assignment"
 S = "batch.assignment_daily_state"
@@ -11,22 +12,22 @@ RULES = [
     owning_year(A, "assignment_date"),
     owning_year(S, "state_date"),
     owning_year("batch.batch", "start_date"),
-    Check("assignment_window_valid", "an assignment ends after it starts and never after 2024-12-31",
+    Check("assignment_window_valid", f"an assignment ends after it starts and never after {LAST_DATE}",
           f"""SELECT count(*), count(*) FILTER (WHERE departure_date <= assignment_date
-                 OR departure_date > DATE '2024-12-31') FROM {A} WHERE year = %(year)s""",
+                 OR departure_date > {LAST_DAY}) FROM {A} WHERE year = %(year)s""",
           f"""SELECT id, assignment_date, departure_date FROM {A} WHERE year = %(year)s
-              AND (departure_date <= assignment_date OR departure_date > DATE '2024-12-31') LIMIT 5"""),
+              AND (departure_date <= assignment_date OR departure_date > {LAST_DAY}) LIMIT 5"""),
     in_window(S, "state_date", "daily state row"),
     Check("no_double_booking", "a container never holds two batches at once (REFERENCE 2, 10)",
           f"""SELECT count(*), count(*) FILTER (WHERE EXISTS (
                  SELECT 1 FROM {A} b WHERE b.container_id = a.container_id AND b.id <> a.id
-                   AND b.assignment_date < coalesce(a.departure_date, DATE '2025-01-01')
-                   AND a.assignment_date < coalesce(b.departure_date, DATE '2025-01-01')))
+                   AND b.assignment_date < coalesce(a.departure_date, {OPEN_END})
+                   AND a.assignment_date < coalesce(b.departure_date, {OPEN_END})))
               FROM {A} a WHERE a.year = %(year)s""",
           f"""SELECT a.id, b.id AS other, a.container_id, a.assignment_date, b.assignment_date AS other_date
               FROM {A} a JOIN {A} b ON b.container_id = a.container_id AND b.id <> a.id
-               AND b.assignment_date < coalesce(a.departure_date, DATE '2025-01-01')
-               AND a.assignment_date < coalesce(b.departure_date, DATE '2025-01-01')
+               AND b.assignment_date < coalesce(a.departure_date, {OPEN_END})
+               AND a.assignment_date < coalesce(b.departure_date, {OPEN_END})
               WHERE a.year = %(year)s LIMIT 5"""),
     Check("container_capacity", "no container holds more fish or biomass than it allows, and sea pens "
           "keep the Faroese density limits 10/15/20/25 kg/m3 (REFERENCE 10)",

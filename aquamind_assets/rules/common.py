@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 from ..warehouse.checks import Check
+from ..config.years import AFTER_LAST_DATE, FIRST_YEAR, LAST_DATE
 
-LAST_DATE = "DATE '2024-12-31'"
+LAST_DAY = f"DATE '{LAST_DATE}'"  # the last stored day, as SQL
+OPEN_END = f"DATE '{AFTER_LAST_DATE}'"  # the end of a window still open on it
 
 
 def in_window(table: str, date_col: str, what: str, ts: bool = False, min_examined: int = 0) -> Check:
@@ -30,10 +32,10 @@ def in_window(table: str, date_col: str, what: str, ts: bool = False, min_examin
 
 def owning_year(table: str, date_col: str, ts: bool = False) -> Check:
     d = f"{date_col}::date" if ts else date_col
-    cond = f"year <> greatest(extract(year FROM {d})::int, 2015) OR {d} > {LAST_DATE}"
+    cond = f"year <> greatest(extract(year FROM {d})::int, {FIRST_YEAR}) OR {d} > {LAST_DAY}"
     return Check(
         name=f"{table.split('.')[-1]}_owning_year",
-        description="the owning year is the start date's year (2015 for earlier rows); no date after 2024-12-31",
+        description=f"the owning year is the start date's year ({FIRST_YEAR} for earlier rows); no date after {LAST_DATE}",
         count_sql=f"SELECT count(*), count(*) FILTER (WHERE {cond}) FROM {table} WHERE year = %(year)s",
         sample_sql=f"SELECT year, {d} AS date FROM {table} WHERE year = %(year)s AND ({cond}) LIMIT 5")
 

@@ -7,14 +7,15 @@ in SQL; `aquamind validate` runs the full SQL audit below, one scan of the year 
 """
 from __future__ import annotations
 
+from ..config.years import FIRST_YEAR, LAST_DATE
 from ..warehouse.checks import Check
 from .common import orphans, owning_year
 from .reading_frames import FRAME_RULES  # noqa: F401  (part of this module's rule set)
 
 R = "environmental.environmental_reading"
 WHERE = {  # the violation of each rule, over r (reading), a (assignment), s (sensor), c (container), p (parameter)
-    "year": """r.reading_time >= make_timestamptz(%(year)s + 1, 1, 1, 0, 0, 0, 'UTC')
-               OR (%(year)s > 2015 AND r.reading_time < make_timestamptz(%(year)s, 1, 1, 0, 0, 0, 'UTC'))""",
+    "year": f"""r.reading_time >= make_timestamptz(%(year)s + 1, 1, 1, 0, 0, 0, 'UTC')
+               OR (%(year)s > {FIRST_YEAR} AND r.reading_time < make_timestamptz(%(year)s, 1, 1, 0, 0, 0, 'UTC'))""",
     "window": """(r.reading_time AT TIME ZONE 'UTC')::date < a.assignment_date
                  OR (r.reading_time AT TIME ZONE 'UTC')::date >= a.departure_date""",
     "sensor": """s.container_id IS DISTINCT FROM r.container_id OR s.parameter_id IS DISTINCT FROM r.parameter_id
@@ -63,7 +64,7 @@ SAMPLE_RULE = Check(
     min_examined=1, prepare_sql=SAMPLED)
 
 AUDIT = [
-    _counted("environmental_reading_owning_year", "the owning year is the reading's year; no date after 2024-12-31",
+    _counted("environmental_reading_owning_year", f"the owning year is the reading's year; no date after {LAST_DATE}",
              "n", "bad_year", WHERE["year"]),
     _counted("environmental_reading_in_assignment_window",
              "every reading lies inside its assignment's window (REFERENCE 2)", "n_window", "bad_window",

@@ -5,9 +5,10 @@ eaten that was never bought (REFERENCE 6, 10). Quantities are exact binary fract
 """
 from __future__ import annotations
 
+from ..config.years import FIRST_DATE, FIRST_YEAR, LAST_DATE
 from ..sim.feed_inventory import MAX_LEAD_DAYS
 from ..warehouse.checks import Check
-from .common import in_window, orphans, owning_year
+from .common import LAST_DAY, in_window, orphans, owning_year
 
 E, P, S, L = "inventory.feeding_event", "inventory.feed_purchase", "inventory.feed_stock", "inventory.feed_lot"
 DS = "batch.assignment_daily_state"
@@ -73,7 +74,7 @@ def _landed(s_where: str, p_where: str) -> str:
 
 # orders of the first MAX_LEAD_DAYS of a year may belong to the previous year: checked across years
 STORED_YEAR = f"{{}} IN (SELECT DISTINCT year FROM {S})"
-CUTOFF = f"({JAN1} + CASE WHEN %(year)s::int = 2015 THEN 0 ELSE {MAX_LEAD_DAYS} END)"
+CUTOFF = f"({JAN1} + CASE WHEN %(year)s::int = {FIRST_YEAR} THEN 0 ELSE {MAX_LEAD_DAYS} END)"
 
 RULES = [
     owning_year(E, "feeding_time", ts=True),
@@ -130,10 +131,10 @@ RULES = [
           "abs(coalesce(s.purchased_kg, 0) - coalesce(p.kg, 0)) > 0.001",
           "feed_container_id, feed_id, stock_date, s.purchased_kg, p.kg"),
     _rule("feed_purchase_valid", "an order is whole kg, costs 1.0-2.5 EUR/kg and lands exactly the "
-          "supplier's lead time after it was placed, by 2024-12-31 (REFERENCE 6)",
+          f"supplier's lead time after it was placed, by {LAST_DATE} (REFERENCE 6)",
           f"{P} p JOIN inventory.feed_supplier fs ON fs.id = p.supplier_id",
-          """p.quantity_kg <= 0 OR p.quantity_kg <> round(p.quantity_kg) OR p.cost_per_kg NOT BETWEEN 1.0 AND 2.5
-             OR p.delivery_date - p.order_date <> fs.lead_time_days OR p.delivery_date > DATE '2024-12-31'""",
+          f"""p.quantity_kg <= 0 OR p.quantity_kg <> round(p.quantity_kg) OR p.cost_per_kg NOT BETWEEN 1.0 AND 2.5
+             OR p.delivery_date - p.order_date <> fs.lead_time_days OR p.delivery_date > {LAST_DAY}""",
           "p.id, p.order_date, p.delivery_date, fs.lead_time_days, p.quantity_kg, p.cost_per_kg",
           where="p.year = %(year)s"),
     _rule("feed_store_capacity", "no silo or barge ever holds more than its capacity, all feeds together, "
@@ -149,7 +150,7 @@ CROSS_YEAR = [
     orphans(E, "feeding event"),
     _rule("feed_purchases_land_all_years", "every delivery, whichever year ordered it, is in the stock's "
           "purchased_kg of its day, and nothing is purchased that was not ordered (years with stock rows)",
-          _landed(STORED_YEAR.format("year"), "delivery_date >= DATE '2015-01-01' AND "
+          _landed(STORED_YEAR.format("year"), f"delivery_date >= DATE '{FIRST_DATE}' AND "
                   + STORED_YEAR.format("extract(year FROM delivery_date)::int")),
           "abs(coalesce(s.purchased_kg, 0) - coalesce(p.kg, 0)) > 0.001",
           "feed_container_id, feed_id, stock_date, s.purchased_kg, p.kg", min_examined=0),

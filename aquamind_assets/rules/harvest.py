@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from ..warehouse.checks import Check
 from .common import in_window, orphans, owning_year
+from .health import HARVEST_OUTSIDE_WITHHOLDING
 
 E, L = "harvest.harvest_event", "harvest.harvest_lot"
 RULES = [
@@ -26,5 +27,6 @@ RULES = [
           f"""SELECT id, live_weight_kg, gutted_weight_kg FROM {L} WHERE year = %(year)s
               AND (gutted_weight_kg > live_weight_kg OR (unit_count > 0 AND gutted_weight_kg < 0.8 * live_weight_kg))
               LIMIT 5""", min_examined=0),
+    HARVEST_OUTSIDE_WITHHOLDING,  # health's withholding, judged from the harvest's side
 ]
 CROSS_YEAR = [orphans(E, "harvest event")]

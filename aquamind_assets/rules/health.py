@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from ..config.years import LAST_DATE
 from ..warehouse.checks import Check
-from .common import in_window, orphans, owning_year
+from .common import LAST_DAY, in_window, orphans, owning_year
 
 A, HE = "batch.batch_container_assignment", "harvest.harvest_event"
 V, L, T, O = "health.vaccination", "health.lice_count", "health.treatment", "health.disease_outbreak"
@@ -81,11 +82,11 @@ RULES = [
               OR c.count_value::float8 / c.fish_sampled <= {_THRESHOLD}""",
           "t.id, t.assignment_id, t.treatment_date, t.lice_before, c.count_value, c.fish_sampled", 0),
     _rule("treatment_withholding_recorded", "duration and withholding are the treatment type's and the "
-          "withholding end is treatment_date + duration + withholding (NULL only after 2024-12-31)",
+          f"withholding end is treatment_date + duration + withholding (NULL only after {LAST_DATE})",
           f"FROM {T} t JOIN health.treatment_type tt ON tt.id = t.treatment_type_id WHERE t.year = %(year)s",
-          """t.duration_days <> tt.duration_days OR t.withholding_days <> tt.withholding_days
+          f"""t.duration_days <> tt.duration_days OR t.withholding_days <> tt.withholding_days
              OR t.withholding_end_date IS DISTINCT FROM (CASE WHEN t.treatment_date + t.duration_days
-                + t.withholding_days <= DATE '2024-12-31' THEN t.treatment_date + t.duration_days + t.withholding_days END)
+                + t.withholding_days <= {LAST_DAY} THEN t.treatment_date + t.duration_days + t.withholding_days END)
              OR (tt.category = 'lice') <> (t.lice_before IS NOT NULL)""",
           "t.id, t.treatment_date, t.duration_days, t.withholding_days, t.withholding_end_date, tt.code", 0),
     _rule("no_antibiotics_in_faroes", "no antibiotic treatment of a Faroese batch (REFERENCE 8)",

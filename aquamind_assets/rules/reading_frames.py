@@ -10,11 +10,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..config.years import FIRST_YEAR, LAST_DATE
 from ..warehouse.frame_checks import FrameCheck
 
 R = "environmental.environmental_reading"
 US_PER_DAY = 86_400_000_000
-_UNIX_2015 = 16436  # 2015-01-01 in days since 1970-01-01
 OPEN = np.iinfo(np.int64).max
 
 
@@ -97,7 +97,7 @@ def dimensions(cur, params: dict) -> Dimensions:
                        FROM environmental.environmental_parameter""", (">i4", ">f8", ">f8", "?", "?"))
     end = np.where(a[2] == np.iinfo(np.int32).max, OPEN, a[2].astype(np.int64))
     return Dimensions(
-        year_start_us=_year_start_us(year) if year > 2015 else np.iinfo(np.int64).min,
+        year_start_us=_year_start_us(year) if year > FIRST_YEAR else np.iinfo(np.int64).min,
         year_end_us=_year_start_us(year + 1),
         assignment=_ById(a[0].astype(np.int64)), a_start=a[1].astype(np.int64), a_end=end,
         sensor=_ById(s[0].astype(np.int64)), s_container=s[1].astype(np.int64), s_parameter=s[2].astype(np.int64),
@@ -146,7 +146,7 @@ def _bad_value(cols, d: Dimensions) -> np.ndarray:
 
 FRAME_RULES = [
     FrameCheck("environmental_reading_owning_year", "the owning year is the reading's year; no date after "
-               "2024-12-31 (every row, as written)", R, _bad_year, lookup=dimensions, reads=DIMENSION_TABLES),
+               f"{LAST_DATE} (every row, as written)", R, _bad_year, lookup=dimensions, reads=DIMENSION_TABLES),
     FrameCheck("environmental_reading_in_assignment_window", "every reading lies inside its stored "
                "assignment's window (REFERENCE 2; every row with a stored assignment, as written)", R,
                _bad_window, lookup=dimensions, reads=DIMENSION_TABLES, examined=_has_assignment, min_examined=0),

@@ -10,7 +10,7 @@ STAGE_ID = {s: i + 1 for i, s in enumerate(STAGES)}  # lifecycle_stage.id
 NOMINAL_DAYS = (110, 95, 90, 90, 90, 480)  # used only to size infrastructure
 EGG_DEGREE_DAYS = 800.0  # eyed ~250, hatch ~500, first feeding ~300 dd after hatch
 EGG_WEIGHT_G = (0.10, 0.25)
-CONDITION_K = 1.3  # Fulton's K = 100 W / L^3 (REFERENCE 4)
+CONDITION_K = 1.3  # Fulton's K = 100 W / L^3 (docs/domain.md §4)
 
 
 def temperature_response(temp: np.ndarray) -> np.ndarray:
@@ -37,13 +37,13 @@ def length_cm(weight_g: np.ndarray, k: float | np.ndarray = CONDITION_K) -> np.n
 
 
 def sea_density_limit(weight_g: np.ndarray, limits=(10.0, 15.0, 20.0, 25.0)) -> np.ndarray:
-    """Faroese limits in kg/m3 for fish <1, 1-2, 2-3, >3 kg (REFERENCE 10)."""
+    """Faroese limits in kg/m3 for fish <1, 1-2, 2-3, >3 kg (docs/domain.md §10.5)."""
     idx = np.clip(np.floor(np.asarray(weight_g) / 1000.0).astype(int), 0, 3)
     return np.asarray(limits)[idx]
 
 
 def ration_fcr(weight_g: np.ndarray) -> np.ndarray:
-    """Biological FCR by fish size: ~0.9 fry, ~1.05 smolt, 1.1-1.25 at sea (REFERENCE 6)."""
+    """Biological FCR by fish size: ~0.9 fry, ~1.05 smolt, 1.1-1.25 at sea (docs/domain.md §6)."""
     w = np.asarray(weight_g)
     return np.interp(np.log10(np.maximum(w, 0.2)), [-0.7, 0.7, 2.0, 2.7, 3.7],
                      [0.85, 0.95, 1.05, 1.12, 1.22])

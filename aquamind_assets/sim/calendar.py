@@ -1,4 +1,5 @@
-"""The simulation's day axis: warm-up from 2011 so the operation is in steady state on 2015-01-01.
+"""The simulation's day axis: a warm-up before the stored years, so the operation is in steady state
+on their first day.
 
 Days are indices from SIM_START; stored dates are int32 days since 1970-01-01 (`epoch_days`).
 """
@@ -6,9 +7,12 @@ from __future__ import annotations
 
 import numpy as np
 
-SIM_START = np.datetime64("2011-01-01", "D")
-FIRST_STORED = np.datetime64("2015-01-01", "D")
-LAST_STORED = np.datetime64("2024-12-31", "D")
+from ..config.years import FIRST_DATE, FIRST_YEAR, LAST_DATE, LAST_YEAR
+
+SIM_START_YEAR = 2011  # warm-up: long enough for batches at every stage on the first stored day
+SIM_START = np.datetime64(f"{SIM_START_YEAR}-01-01", "D")
+FIRST_STORED = np.datetime64(FIRST_DATE, "D")
+LAST_STORED = np.datetime64(LAST_DATE, "D")
 N_DAYS = int((LAST_STORED - SIM_START).astype(int)) + 1
 EPOCH_OFFSET = int((SIM_START - np.datetime64("1970-01-01", "D")).astype(int))
 FIRST_STORED_DAY = int((FIRST_STORED - SIM_START).astype(int))
@@ -29,10 +33,10 @@ def day_of(date: str) -> int:
 
 
 def owning_year(day: np.ndarray) -> np.ndarray:
-    """The year that owns a row starting on `day`: its calendar year, 2015 for anything earlier."""
-    return np.maximum(YEAR[np.asarray(day)], 2015).astype(np.int16)
+    """The year that owns a row starting on `day`: its calendar year, FIRST_YEAR for anything earlier."""
+    return np.maximum(YEAR[np.asarray(day)], FIRST_YEAR).astype(np.int16)
 
 
 def year_days(year: int) -> tuple[int, int]:
     """[first, last+1) simulation days of a calendar year."""
-    return day_of(f"{year}-01-01"), day_of(f"{year + 1}-01-01") if year < 2024 else N_DAYS
+    return day_of(f"{year}-01-01"), day_of(f"{year + 1}-01-01") if year < LAST_YEAR else N_DAYS

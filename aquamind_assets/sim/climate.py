@@ -15,7 +15,7 @@ from .rng import stream
 
 # geography: (annual mean C, amplitude C, peak day of year, salinity mean, salinity sd)
 SEA = {0: (8.2, 2.2, 240, 34.1, 0.2), 1: (10.2, 3.6, 225, 30.8, 1.1)}
-# REFERENCE 7: Faroese open water 33-35 ppt, Scottish lochs 25-34 (low after rain and storms). Daily
+# docs/domain.md §7: Faroese open water 33-35 ppt, Scottish lochs 25-34 (low after rain and storms). Daily
 # means stay 0.5 ppt inside, so sensor drift and noise on top of them (|0.1 z + 0.04 w| < 0.5 but
 # for ~1 reading in 10^5) stay in the range: 13 of 872,738 FO readings left it with a 0.25 margin.
 SALINITY_RANGE = {0: (33.5, 34.5), 1: (25.5, 33.5)}
@@ -123,7 +123,7 @@ def build_climate(seed: int, area_geo: np.ndarray, area_lat: np.ndarray, station
     fresh = seasonal(g[:, 0] + rng.normal(0, 0.4, ns), g[:, 1], g[:, 2]) + ar1(rng, (ns, N_DAYS), 0.9, 0.5)
     ras = RAS_C + rng.normal(0, 0.5, ns)[:, None] + ar1(rng, (ns, N_DAYS), 0.7, 0.15)
     sal_lo, sal_hi = np.array([SALINITY_RANGE[g] for g in area_geo]).reshape(na, 2).T
-    # REFERENCE 7: never above 18 C at sea, readings included (their daily cycle adds up to ~0.5 C)
+    # docs/domain.md §7: never above 18 C at sea, readings included (their daily cycle adds up to ~0.5 C)
     return Climate(sea_temp=np.clip(temp, 2.0, 17.2).astype(np.float32),
                    sea_salinity=np.clip(sal, sal_lo[:, None], sal_hi[:, None]).astype(np.float32),
                    sea_o2_sat=np.clip(o2, 35.0, 115.0).astype(np.float32),

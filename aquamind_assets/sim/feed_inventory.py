@@ -1,11 +1,11 @@
 """Feed inventory over the whole simulation: which store feeds each unit, purchases, lots, FIFO cost.
 
-Run over every plan day (warm-up included) so the stock on 2015-01-01 is the result of earlier
+Run over every plan day (warm-up included) so the stock on the first stored day is the result of earlier
 purchases. Quantities are integer UNITs (1/1024 kg): sums of them are exact in float4/float8, so
 opening + purchased = consumed + closing holds to the gram in SQL as well as here. Purchases are
 whole kg. Pure numpy: no Dagster, no database.
 
-Policy (REFERENCE 6): a store is refilled when its stock of a feed would fall under the next
+Policy (docs/domain.md §6): a store is refilled when its stock of a feed would fall under the next
 SAFETY_DAYS of use; the order, placed one supplier lead time earlier, covers COVER_DAYS more. The
 feeding plan is known ahead, so the reorder point anticipates use over the lead time exactly.
 A delivery never overfills the store (all feeds share its capacity) and is sized in bags (silos)
@@ -30,9 +30,10 @@ FEED_SUPPLIER = np.array([0] + [next(s[0] for s in FEED_SUPPLIERS if s[1].starts
 LEAD_DAYS = np.array([0] + [s[2] for s in FEED_SUPPLIERS])  # supplier id -> lead time
 MAX_LEAD_DAYS = int(LEAD_DAYS.max())
 SUPPLIER_MULT = np.array([0.0] + [s[3] for s in FEED_SUPPLIERS])
-# small pellets cost more (REFERENCE 6: price by size; protein falls with pellet size)
+# small pellets cost more (docs/domain.md §6: price by size; protein falls with pellet size)
 FEED_PRICE_FACTOR = np.array([0.0, 1.15, 1.11, 1.06, 1.02, 1.00, 0.98, 0.97, 0.96, 0.95])
-# EUR/kg reference price: flat-ish 2015-2021, the 2021-22 step up (raw materials), easing in 2024
+# (calendar year, EUR/kg) reference price, market history whatever years are stored: flat-ish
+# 2015-2021, the 2021-22 step up (raw materials), easing in 2024
 PRICE_KNOTS = ((2011.0, 1.32), (2015.0, 1.38), (2017.0, 1.35), (2019.0, 1.37), (2021.0, 1.40),
                (2021.5, 1.48), (2022.75, 1.82), (2023.5, 1.88), (2025.0, 1.78))
 

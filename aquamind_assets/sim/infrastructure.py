@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..scenario import Scenario
+from ..config.scenario import Scenario
 from . import biology as bio
 from .reference import sensor_table
 from .rng import stream
@@ -79,101 +79,127 @@ def units_per_batch(stage: int, scenario: Scenario) -> int:
     return int(np.ceil(need * (1.1 if stage else 1.0)))
 
 
-def build_infrastructure(scenario: Scenario) -> Infrastructure:
-    sc, b = scenario.scale_spec, scenario.biology
-    rng = stream(scenario.seed, "infrastructure")
-    t: dict[str, dict[str, list]] = {k: {} for k in (
-        "geography", "area_group", "area", "freshwater_station", "hall", "container_type",
-        "container", "sensor", "feed_container")}
+class _TableRows:
+    """Rows of the infrastructure tables as they are added, with the per-container lookups."""
 
-    def add(table: str, **row) -> int:
-        cols = t[table]
+    def __init__(self) -> None:
+        self.t: dict[str, dict[str, list]] = {k: {} for k in (
+            "geography", "area_group", "area", "freshwater_station", "hall", "container_type",
+            "container", "sensor", "feed_container")}
+        self.meta: dict[str, list] = {k: [] for k in ("stage", "station", "area", "geo", "hall")}
+        self.station_geo: list[int] = []
+        self.station_ras: list[bool] = []
+        self.hall_silo: dict[int, int] = {}
+        self.area_geo: list[int] = []
+        self.area_lat: list[float] = []
+        self.area_barges: dict[int, list[int]] = {}
+
+    def add(self, table: str, **row) -> int:
+        cols = self.t[table]
         for k, v in row.items():
             cols.setdefault(k, []).append(v)
         return row["id"]
 
-    for gi, g in enumerate(GEOS):
-        add("geography", id=gi + 1, name=GEO_NAMES[g], code=g)
-    ag_ids = {}
-    for gi, g in enumerate(GEOS):
-        for name in AREA_GROUPS[g]:
-            ag_ids.setdefault(g, []).append(add("area_group", id=len(t["area_group"].get("id", [])) + 1,
-                                                geography_id=gi + 1, name=name, code=name[:3].upper() + str(gi)))
-    types = [(n, c, v) for (n, c, v, _) in UNIT_SPECS.values()] + [PEN_TYPE]
-    for i, (n, c, v) in enumerate(types):
-        add("container_type", id=i + 1, name=n, category=c, max_volume_m3=v)
+    def next_id(self, table: str) -> int:
+        return len(self.t[table].get("id", [])) + 1
 
-    meta: dict[str, list] = {k: [] for k in ("stage", "station", "area", "geo", "hall")}
-    cid = [0]
-
-    def add_container(ctype: int, name: str, vol: float, max_bio: float, max_count: int,
+    def add_container(self, ctype: int, name: str, vol: float, max_bio: float, max_count: int,
                       hall=None, area=None, stage=0, station=-1, geo=0) -> None:
-        cid[0] += 1
-        add("container", id=cid[0], container_type_id=ctype + 1, hall_id=hall, area_id=area,
-            name=name, volume_m3=vol, max_biomass_kg=max_bio, max_count=max_count, is_sea=area is not None)
+        self.add("container", id=self.next_id("container"), container_type_id=ctype + 1, hall_id=hall,
+                 area_id=area, name=name, volume_m3=vol, max_biomass_kg=max_bio, max_count=max_count,
+                 is_sea=area is not None)
         for k, v in (("stage", stage), ("station", station), ("area", -1 if area is None else area),
                      ("geo", geo), ("hall", -1 if hall is None else hall)):
-            meta[k].append(v)
+            self.meta[k].append(v)
 
-    station_geo, station_ras, hall_silo = [], [], {}
-    fc_id = [0]
+    def add_feed_container(self, **row) -> int:
+        return self.add("feed_container", id=self.next_id("feed_container"), **row)
+
+
+def _add_regions(rows: _TableRows) -> dict[str, list[int]]:
+    """Geographies, their area groups and the container types; returns area group ids per geography."""
+    for gi, g in enumerate(GEOS):
+        rows.add("geography", id=gi + 1, name=GEO_NAMES[g], code=g)
+    ag_ids: dict[str, list[int]] = {}
+    for gi, g in enumerate(GEOS):
+        for name in AREA_GROUPS[g]:
+            ag_ids.setdefault(g, []).append(rows.add("area_group", id=rows.next_id("area_group"),
+                                                     geography_id=gi + 1, name=name,
+                                                     code=name[:3].upper() + str(gi)))
+    types = [(n, c, v) for (n, c, v, _) in UNIT_SPECS.values()] + [PEN_TYPE]
+    for i, (n, c, v) in enumerate(types):
+        rows.add("container_type", id=i + 1, name=n, category=c, max_volume_m3=v)
+    return ag_ids
+
+
+def _add_hall(rows: _TableRows, scenario: Scenario, gi: int, si: int, st_id: int, stage: int,
+              units: int, ras: bool) -> None:
+    """A station's hall of one stage, its units and its feed silo."""
+    sc, b, g = scenario.scale_spec, scenario.biology, GEOS[gi]
+    hall_id = rows.next_id("hall")
+    name, cat, vol, max_count = UNIT_SPECS[stage]
+    rows.add("hall", id=hall_id, freshwater_station_id=st_id, name=f"Hall {HALL_LETTERS[stage]}",
+             lifecycle_stage_id=stage + 1, area_sqm=float(round(max(60.0, units * vol * 1.6), 1)),
+             is_ras=bool(ras or stage == 4))
+    max_bio = vol * b.freshwater_density_kg_m3 if stage else max_count * bio.EGG_WEIGHT_G[1] * 1.2 / 1000
+    prefix = f"{g}-FW-{si + 1:02d}-{HALL_LETTERS[stage]}"
+    for u in range(units):
+        rows.add_container(stage, f"{prefix}-{cat[0]}{u + 1:03d}", vol, max_bio, max_count, hall=hall_id,
+                           stage=stage, station=st_id - 1, geo=gi)
+    rows.hall_silo[hall_id] = rows.add_feed_container(
+        hall_id=hall_id, area_id=None, name=f"{prefix} silo", container_type="SILO",
+        capacity_kg=float(max(2_000.0, 10_000.0 * sc.fish_scale * (stage + 1))))
+
+
+def _add_stations(rows: _TableRows, scenario: Scenario, rng) -> None:
+    """Freshwater stations, one hall per stage, sized for the seasonal peak of egg intakes."""
+    sc = scenario.scale_spec
     for gi, g in enumerate(GEOS):
         n_st = sc.stations_per_geography[g]
         per_batch = {s: units_per_batch(s, scenario) for s in range(5)}
         for si in range(n_st):
-            st_id = len(station_geo) + 1
+            st_id = len(rows.station_geo) + 1
             ras = si % 3 == 2
             stype = "RAS smolt plant" if ras else ("Hatchery" if si % 3 == 0 else "Hatchery and smolt plant")
-            add("freshwater_station", id=st_id, geography_id=gi + 1, name=f"{g}-FW-{si + 1:02d}",
-                station_type=stype, latitude=float((62.0 if g == "FO" else 57.0) + rng.uniform(-0.4, 0.4)),
-                longitude=float((-6.9 if g == "FO" else -5.5) + rng.uniform(-0.5, 0.5)), is_ras=ras)
-            station_geo.append(gi)
-            station_ras.append(ras)
+            rows.add("freshwater_station", id=st_id, geography_id=gi + 1, name=f"{g}-FW-{si + 1:02d}",
+                     station_type=stype, latitude=float((62.0 if g == "FO" else 57.0) + rng.uniform(-0.4, 0.4)),
+                     longitude=float((-6.9 if g == "FO" else -5.5) + rng.uniform(-0.5, 0.5)), is_ras=ras)
+            rows.station_geo.append(gi)
+            rows.station_ras.append(ras)
             for stage in range(5):
-                hall_id = len(t["hall"].get("id", [])) + 1
                 demand = sc.batches_per_year[g] * per_batch[stage] * (bio.NOMINAL_DAYS[stage] + 14) / 365
                 # sized for the seasonal peak of egg intakes, and never less than two batches' worth
                 n_units = int(np.ceil(max(demand * PEAK_FACTOR / PEAK_UTILIZATION, 2 * per_batch[stage]) / n_st))
-                name, cat, vol, max_count = UNIT_SPECS[stage]
-                add("hall", id=hall_id, freshwater_station_id=st_id, name=f"Hall {HALL_LETTERS[stage]}",
-                    lifecycle_stage_id=stage + 1, area_sqm=float(round(max(60.0, n_units * vol * 1.6), 1)),
-                    is_ras=bool(ras or stage == 4))
-                max_bio = vol * b.freshwater_density_kg_m3 if stage else max_count * bio.EGG_WEIGHT_G[1] * 1.2 / 1000
-                for u in range(n_units):
-                    add_container(stage, f"{g}-FW-{si + 1:02d}-{HALL_LETTERS[stage]}-{cat[0]}{u + 1:03d}",
-                                  vol, max_bio, max_count, hall=hall_id, stage=stage, station=st_id - 1, geo=gi)
-                fc_id[0] += 1
-                hall_silo[hall_id] = fc_id[0]
-                add("feed_container", id=fc_id[0], hall_id=hall_id, area_id=None,
-                    name=f"{g}-FW-{si + 1:02d}-{HALL_LETTERS[stage]} silo", container_type="SILO",
-                    capacity_kg=float(max(2_000.0, 10_000.0 * sc.fish_scale * (stage + 1))))
+                _add_hall(rows, scenario, gi, si, st_id, stage, n_units, ras)
 
-    area_geo, area_lat, area_barges = [], [], {}
-    for gi, g in enumerate(GEOS):
-        for k in range(sc.sea_sites[g]):
-            a_id = len(area_geo) + 1
-            n_pens = int(rng.integers(sc.pens_per_site[0], sc.pens_per_site[1] + 1))
-            vol = float(PEN_TYPE[2] * rng.uniform(0.85, 1.0))
-            cap = int(min(b.pen_max_fish, vol * b.sea_density_limits[3] / (PEN_DESIGN_WEIGHT_G / 1000)))
-            names = SITE_NAMES[g]
-            name = names[k % len(names)] + ("" if k < len(names) else f" {k // len(names) + 1}")
-            lat = (62.0 if g == "FO" else 57.0) + rng.uniform(-0.6, 0.6)
-            add("area", id=a_id, geography_id=gi + 1, area_group_id=ag_ids[g][k % 3], name=name,
-                latitude=float(lat), longitude=float((-6.9 if g == "FO" else -6.0) + rng.uniform(-0.6, 0.6)),
-                max_biomass_kg=float(n_pens * cap * PEN_DESIGN_WEIGHT_G / 1000), pen_count=n_pens)
-            area_geo.append(gi)
-            area_lat.append(lat)
-            for p in range(n_pens):
-                add_container(5, f"{name} Pen {p + 1:02d}", vol, vol * b.sea_density_limits[3], cap,
-                              area=a_id, stage=5, geo=gi)
-            area_barges[a_id] = []
-            for j in range(3):
-                fc_id[0] += 1
-                area_barges[a_id].append(fc_id[0])
-                add("feed_container", id=fc_id[0], hall_id=None, area_id=a_id, name=f"{name} barge {j + 1}",
-                    container_type="BARGE", capacity_kg=float(max(20_000.0, 400_000.0 * sc.fish_scale)))
 
-    arrays = {k: np.asarray(v) for k, v in meta.items()}
+def _add_site(rows: _TableRows, scenario: Scenario, gi: int, k: int, ag_ids: dict[str, list[int]], rng) -> None:
+    """A sea site, its pens (stocked so density holds up to the design weight) and three barges."""
+    sc, b, g = scenario.scale_spec, scenario.biology, GEOS[gi]
+    a_id = len(rows.area_geo) + 1
+    n_pens = int(rng.integers(sc.pens_per_site[0], sc.pens_per_site[1] + 1))
+    vol = float(PEN_TYPE[2] * rng.uniform(0.85, 1.0))
+    cap = int(min(b.pen_max_fish, vol * b.sea_density_limits[3] / (PEN_DESIGN_WEIGHT_G / 1000)))
+    names = SITE_NAMES[g]
+    name = names[k % len(names)] + ("" if k < len(names) else f" {k // len(names) + 1}")
+    lat = (62.0 if g == "FO" else 57.0) + rng.uniform(-0.6, 0.6)
+    rows.add("area", id=a_id, geography_id=gi + 1, area_group_id=ag_ids[g][k % 3], name=name,
+             latitude=float(lat), longitude=float((-6.9 if g == "FO" else -6.0) + rng.uniform(-0.6, 0.6)),
+             max_biomass_kg=float(n_pens * cap * PEN_DESIGN_WEIGHT_G / 1000), pen_count=n_pens)
+    rows.area_geo.append(gi)
+    rows.area_lat.append(lat)
+    for p in range(n_pens):
+        rows.add_container(5, f"{name} Pen {p + 1:02d}", vol, vol * b.sea_density_limits[3], cap,
+                           area=a_id, stage=5, geo=gi)
+    rows.area_barges[a_id] = [
+        rows.add_feed_container(hall_id=None, area_id=a_id, name=f"{name} barge {j + 1}", container_type="BARGE",
+                                capacity_kg=float(max(20_000.0, 400_000.0 * sc.fish_scale)))
+        for j in range(3)]
+
+
+def _freeze(rows: _TableRows, rng) -> Infrastructure:
+    t = rows.t
+    arrays = {k: np.asarray(v) for k, v in rows.meta.items()}
     tables = {k: {c: np.asarray(v, dtype=object if any(x is None for x in v) else None)
                   for c, v in cols.items()} for k, cols in t.items() if k != "sensor"}
     tables["sensor"] = sensor_table(np.asarray(t["container"]["is_sea"]), rng)
@@ -183,6 +209,17 @@ def build_infrastructure(scenario: Scenario) -> Infrastructure:
         container_volume=np.asarray(t["container"]["volume_m3"]),
         container_max_count=np.asarray(t["container"]["max_count"]),
         container_max_biomass=np.asarray(t["container"]["max_biomass_kg"]),
-        station_geo=np.asarray(station_geo), station_ras=np.asarray(station_ras),
-        area_geo=np.asarray(area_geo), area_lat=np.asarray(area_lat),
-        hall_feed_container=hall_silo, area_barges=area_barges, container_hall=arrays["hall"])
+        station_geo=np.asarray(rows.station_geo), station_ras=np.asarray(rows.station_ras),
+        area_geo=np.asarray(rows.area_geo), area_lat=np.asarray(rows.area_lat),
+        hall_feed_container=rows.hall_silo, area_barges=rows.area_barges, container_hall=arrays["hall"])
+
+
+def build_infrastructure(scenario: Scenario) -> Infrastructure:
+    rng = stream(scenario.seed, "infrastructure")
+    rows = _TableRows()
+    ag_ids = _add_regions(rows)
+    _add_stations(rows, scenario, rng)
+    for gi, g in enumerate(GEOS):
+        for k in range(scenario.scale_spec.sea_sites[g]):
+            _add_site(rows, scenario, gi, k, ag_ids, rng)
+    return _freeze(rows, rng)

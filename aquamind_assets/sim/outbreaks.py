@@ -1,4 +1,4 @@
-"""Disease outbreaks at sea, drawn per batch from the profiles of REFERENCE.md section 8."""
+"""Disease outbreaks at sea, drawn per batch from the profiles of docs/domain.md §8."""
 from __future__ import annotations
 
 import numpy as np

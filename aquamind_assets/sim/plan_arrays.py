@@ -1,13 +1,37 @@
-"""Freeze the plan builder into flat column arrays: one row per assignment-day, per event."""
+"""The frozen plan: the builder's state as flat column arrays, one row per assignment-day, per event."""
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from . import biology as bio
-from .plan_state import FW_CAUSES, SEA_CAUSES, Plan
+from .calendar import N_DAYS
+from .plan_state import PlanBuilder
 from .rng import stream
 
-DISEASE_CODES = ("AGD", "PD", "HSMI", "CMS", "WINTER_ULCER", "ISA", "IPN")
+FW_CAUSES = np.array([0.25, 0.12, 0.0, 0.13, 0.50])  # disease, handling, predation, environmental, unknown
+SEA_CAUSES = np.array([0.30, 0.05, 0.15, 0.10, 0.40])
+
+
+@dataclass
+class Plan:
+    """Everything that happened, for every simulated day: what the yearly exports render."""
+
+    scenario_hash: str
+    infra: object
+    climate: object
+    batch: dict[str, np.ndarray]
+    assignment: dict[str, np.ndarray]
+    daily: dict[str, np.ndarray]
+    workflow: dict[str, np.ndarray]
+    action: dict[str, np.ndarray]
+    harvest: dict[str, np.ndarray]
+    vaccination: dict[str, np.ndarray]
+    treatment: dict[str, np.ndarray]
+    lice: dict[str, np.ndarray]
+    outbreak: dict[str, np.ndarray]
+    stats: dict[str, float] = field(default_factory=dict)
 
 
 def _arr(rows, names, dtypes=None):
@@ -26,7 +50,7 @@ def _ration(c, seed) -> np.ndarray:
     return (gain * bio.ration_fcr(c.weight) * noise).astype(np.float32)
 
 
-def freeze(b) -> Plan:
+def freeze(b: PlanBuilder) -> Plan:
     seed = b.scenario.seed
     n_ass = b.next_assignment - 1
     a = {k: np.zeros(n_ass, dt) for k, dt in (("batch", np.int32), ("container", np.int32), ("stage", np.int8),
@@ -59,9 +83,8 @@ def freeze(b) -> Plan:
     daily["assignment"] = np.repeat(np.arange(1, n_ass + 1, dtype=np.int32), a["length"])
     daily["day"] = (np.arange(len(daily["assignment"])) - np.repeat(a["offset"], a["length"])
                     + np.repeat(a["start"], a["length"])).astype(np.int32)
-    from .calendar import N_DAYS
     a["end"] = np.where(a["end"] >= N_DAYS, -1, a["end"]).astype(np.int32)
-    # a pen harvested on 2024-12-31 leaves on 2025-01-01: stored open (NULL), like any later end
+    # a pen harvested on the last stored day leaves the day after: stored open (NULL), like any later end
     batch = _arr(b.rows["batch"], ("id", "geo", "start", "eggs", "supplier", "strain", "name", "end"))
     return Plan(
         scenario_hash=b.scenario.data_hash(), infra=b.infra, climate=b.climate, batch=batch, assignment=a,

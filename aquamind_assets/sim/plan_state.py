@@ -1,4 +1,4 @@
-"""Accumulates the plan's batches, assignments, daily state and events, then freezes them to arrays.
+"""Accumulates the plan's batches, assignments, daily state and events (plan_arrays freezes them).
 
 Daily state is kept per stage chunk ([units, days]) while a batch is simulated, so a transfer can
 book its handling losses on the source's last day before the destination is stocked.
@@ -6,17 +6,14 @@ book its handling losses on the source's last day before the destination is stoc
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from . import biology as bio
+from .calendar import N_DAYS, SIM_START_YEAR
 from .reference import CAUSE_ID, EGG_SUPPLIERS, STRAINS, TREATMENT_ID
 from .schedule import pair_transfers, split_even
-
-FW_CAUSES = np.array([0.25, 0.12, 0.0, 0.13, 0.50])  # disease, handling, predation, environmental, unknown
-SEA_CAUSES = np.array([0.30, 0.05, 0.15, 0.10, 0.40])
-
 
 @dataclass
 class Chunk:
@@ -34,24 +31,6 @@ class Chunk:
     growth: np.ndarray | None = None
 
 
-@dataclass
-class Plan:
-    scenario_hash: str
-    infra: object
-    climate: object
-    batch: dict[str, np.ndarray]
-    assignment: dict[str, np.ndarray]
-    daily: dict[str, np.ndarray]
-    workflow: dict[str, np.ndarray]
-    action: dict[str, np.ndarray]
-    harvest: dict[str, np.ndarray]
-    vaccination: dict[str, np.ndarray]
-    treatment: dict[str, np.ndarray]
-    lice: dict[str, np.ndarray]
-    outbreak: dict[str, np.ndarray]
-    stats: dict[str, float] = field(default_factory=dict)
-
-
 class PlanBuilder:
     def __init__(self, scenario, infra, climate) -> None:
         self.scenario, self.infra, self.climate = scenario, infra, climate
@@ -65,7 +44,7 @@ class PlanBuilder:
         bid = len(self.rows["batch"]) + 1
         external = rng.random() < self.scenario.biology.external_egg_share
         supplier = int(rng.integers(1, 4)) if external else 4
-        year = 2011 + start // 365
+        year = SIM_START_YEAR + start // 365
         n = sum(1 for r in self.rows["batch"] if r[1] == geo and r[2] // 365 == start // 365) + 1
         name = f"{'FO' if geo == 0 else 'SC'}{year % 100:02d}{n:02d}-{EGG_SUPPLIERS[supplier - 1][1][:3].upper()}"
         self.rows["batch"].append([bid, geo, start, eggs, supplier, STRAINS[supplier - 1], name, -1])
@@ -75,12 +54,8 @@ class PlanBuilder:
         ends = [c for c in self.chunks if self.rows["assignment_batch"][c.ids[0] - 1] == bid]
         if ends:
             last = ends[-1]
-            open_ = (last.start + last.lengths) >= self._n_days()
+            open_ = (last.start + last.lengths) >= N_DAYS
             self.rows["batch"][bid - 1][7] = -1 if open_.any() else int((last.start + last.lengths).max())
-
-    def _n_days(self) -> int:
-        from .calendar import N_DAYS
-        return N_DAYS
 
     def _new_chunk(self, bid, stage, units, start, lengths, pop, weight, base, event, ecause, temp, exit_w, growth=None):
         ids = np.arange(self.next_assignment, self.next_assignment + len(units))
@@ -109,7 +84,7 @@ class PlanBuilder:
 
     def add_sea(self, bid, pens, run, site_temp, prev, tgc, rng) -> Chunk:
         L = run.pop.shape[1]
-        lengths = np.where(run.ends > 0, run.ends - run.start, min(L, self._n_days() - run.start))
+        lengths = np.where(run.ends > 0, run.ends - run.start, min(L, N_DAYS - run.start))
         temp = np.broadcast_to(site_temp[run.start:run.start + L], run.pop.shape)
         last_w = run.weight[np.arange(len(pens)), lengths - 1]
         c = self._new_chunk(bid, bio.ADULT, pens, run.start, lengths, run.pop, run.weight, run.deaths_base,
@@ -172,7 +147,3 @@ class PlanBuilder:
 
     def outbreak(self, bid, disease, start, end, area) -> None:
         self.rows["outbreak"].append((bid, disease, start, end, area))
-
-    def finish(self) -> Plan:
-        from .plan_arrays import freeze
-        return freeze(self)

@@ -1,19 +1,21 @@
-"""Sensor readings and environmental events, rendered from the plan as a pure function of (plan, year).
+"""Sensor readings simulated from the plan: which sensor reads when, and what it reads.
 
 Daily means come from the plan (the temperature that drove growth) and the climate (salinity, oxygen
 saturation with its algae-bloom and depletion drops), so readings agree with growth and mortality.
 A reading adds a daily cycle, a slow per-sensor drift (weekly random knots, interpolated: noise that
 persists for days) and white noise. Every random number is a hash of (scenario, sensor/container,
-day, minute): rows never depend on chunk size, call order or what else ran.
+day, minute): values never depend on chunk size, call order or what else ran. The rows of the
+readings table are rendered from this model by export/readings.py.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 
 import numpy as np
 
-from .calendar import EPOCH_OFFSET, FIRST_STORED_DAY, N_DAYS, YEAR, year_days
-from .climate import EVENT_TYPES, oxygen_solubility
+from ..config.years import FIRST_YEAR, LAST_YEAR, YEAR_SPAN
+from .calendar import FIRST_STORED_DAY, year_days
+from .climate import oxygen_solubility
 from .reference import PARAM_ID, PARAMETERS
 from .rng import stream
 
@@ -21,12 +23,8 @@ RPD = np.zeros(len(PARAMETERS) + 1, np.int64)
 RPD[[p[0] for p in PARAMETERS]] = [p[10] for p in PARAMETERS]
 LO, HI = (np.zeros(len(PARAMETERS) + 1, np.float32) for _ in range(2))
 LO[RPD > 0], HI[RPD > 0] = [p[4] for p in PARAMETERS], [p[5] for p in PARAMETERS]  # the stored limits
-US_PER_DAY, US_PER_MIN = 86_400_000_000, 60_000_000
 SEA, FLOW, RAS = 0, 1, 2
 P = PARAM_ID
-# magnitude range per event type as drawn by climate._events: severity is the position inside it
-EVENT_RANGES = {"storm": (15.0, 35.0), "algae_bloom": (15.0, 35.0), "temperature_anomaly": (2.0, 4.0),
-                "oxygen_depletion": (30.0, 50.0)}
 _M1, _M2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
 _U16, _SQRT3 = np.uint64(0xFFFF), np.float32(np.sqrt(3.0))
 
@@ -65,7 +63,7 @@ def _salts(plan) -> list[np.uint64]:
     return [np.uint64(s) for s in rng.integers(0, 2**63, 4)]
 
 
-class _Layout:
+class ReadingLayout:
     """Per-container reading template (sensor, parameter, minute) and per-container constants."""
 
     def __init__(self, plan, cadence: int) -> None:
@@ -100,10 +98,10 @@ class _Layout:
                             7.15 + 0.3 * u[3])
 
 
-def _year_container_days(plan, year: int) -> tuple[np.ndarray, np.ndarray]:
+def year_container_days(plan, year: int) -> tuple[np.ndarray, np.ndarray]:
     """Indices into plan.daily for the year's assignment-days, ordered by (day, container)."""
-    if not 2015 <= year <= int(YEAR[-1]):
-        raise ValueError(f"year {year} lies outside the stored years 2015-{int(YEAR[-1])}")
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise ValueError(f"year {year} lies outside the stored years {YEAR_SPAN}")
     d0, d1 = year_days(year)
     day = plan.daily["day"]
     idx = np.flatnonzero((day >= max(d0, FIRST_STORED_DAY)) & (day < d1))
@@ -114,12 +112,12 @@ def _year_container_days(plan, year: int) -> tuple[np.ndarray, np.ndarray]:
 
 def estimate_readings(plan, years: Iterable[int], cadence_multiplier: int = 1) -> int:
     """Exact row count of those years' readings, without rendering them (to size disk before a run)."""
-    per_day = _Layout(plan, cadence_multiplier).per_day
-    return int(sum(per_day[_year_container_days(plan, y)[1]].sum() for y in years))
+    per_day = ReadingLayout(plan, cadence_multiplier).per_day
+    return int(sum(per_day[year_container_days(plan, y)[1]].sum() for y in years))
 
 
-def _values(lay: _Layout, plan, cd: dict, ci: np.ndarray, param: np.ndarray, minute: np.ndarray,
-            sensor: np.ndarray) -> np.ndarray:
+def reading_values(lay: ReadingLayout, plan, cd: dict, ci: np.ndarray, param: np.ndarray, minute: np.ndarray,
+                   sensor: np.ndarray) -> np.ndarray:
     """Reading values for the rows (ci = container-day index of each row)."""
     c, day, kind = cd["c"], cd["day"], lay.kind[cd["c"]]
     sea, ras = kind == SEA, kind == RAS
@@ -164,75 +162,3 @@ def _values(lay: _Layout, plan, cd: dict, ci: np.ndarray, param: np.ndarray, min
             v = mean * np.exp(0.3 * z) * (1.0 + 0.04 * w)
         out[r] = np.clip(v, LO[p], HI[p])
     return out
-
-
-def _chunk(plan, lay: _Layout, year: int, idx: np.ndarray, c: np.ndarray) -> dict[str, np.ndarray]:
-    d = plan.daily
-    cd = {"c": c, "day": d["day"][idx].astype(np.int64), "temp": d["temp"][idx].astype(np.float32),
-          "pop": d["pop"][idx].astype(np.float64), "weight": d["weight"][idx].astype(np.float64)}
-    per = lay.per_day[c]
-    n = int(per.sum())
-    ci = np.repeat(np.arange(len(c)), per)
-    t = np.arange(n) + np.repeat(lay.t_start[c] - (np.cumsum(per) - per), per)
-    param, minute, sensor = lay.t_param[t], lay.t_minute[t], lay.t_sensor[t]
-    return {
-        "year": np.full(n, year, np.int16),
-        "reading_time": (cd["day"][ci] + EPOCH_OFFSET) * US_PER_DAY + minute * US_PER_MIN,
-        "sensor_id": sensor.astype(np.int32),
-        "container_id": (c[ci] + 1).astype(np.int32),
-        "assignment_id": d["assignment"][idx][ci].astype(np.int32),
-        "parameter_id": param.astype(np.int32),
-        "value": _values(lay, plan, cd, ci, param, minute, sensor),
-    }
-
-
-def render_readings(plan, year: int, chunk_rows: int = 2_000_000, cadence_multiplier: int = 1,
-                    first_chunk_rows: int | None = None) -> Iterator[dict[str, np.ndarray]]:
-    """environmental.environmental_reading for one year, in chunks of at most chunk_rows rows
-    (the first of at most first_chunk_rows: a small one gets the COPY going sooner).
-
-    Rows are ordered by (day, container, sensor, time); a chunk holds whole container-days.
-    """
-    lay = _Layout(plan, cadence_multiplier)
-    if chunk_rows < lay.per_day.max():
-        raise ValueError(f"chunk_rows {chunk_rows} < {lay.per_day.max()} readings of one container-day")
-    idx, c = _year_container_days(plan, year)
-    cum = np.cumsum(lay.per_day[c])
-    start = 0
-    while start < len(idx):
-        done = int(cum[start - 1]) if start else 0
-        size = chunk_rows if start or first_chunk_rows is None else max(first_chunk_rows, int(lay.per_day.max()))
-        stop = int(np.searchsorted(cum, done + size, side="right"))
-        yield _chunk(plan, lay, year, idx[start:stop], c[start:stop])
-        start = stop
-
-
-def _severity(types: np.ndarray, magnitude: np.ndarray) -> np.ndarray:
-    lo, hi = (np.array([EVENT_RANGES[EVENT_TYPES[t]][j] for t in types]) for j in (0, 1))
-    rel = np.clip((np.abs(magnitude) - lo) / (hi - lo), 0.0, 1.0)
-    return np.array(["low", "medium", "high"], dtype=object)[np.minimum((rel * 3).astype(int), 2)]
-
-
-def render_environmental_events(plan, year: int) -> dict[str, np.ndarray]:
-    """environmental.environmental_event rows owned by `year` (events running into 2015 belong to it)."""
-    ev = plan.climate.events
-    start, end = np.asarray(ev["start"], np.int64), np.asarray(ev["end"], np.int64)
-    owner = np.where(start >= FIRST_STORED_DAY, YEAR[np.minimum(start, N_DAYS - 1)], 2015)
-    keep = np.flatnonzero((owner == year) & (end > FIRST_STORED_DAY))
-    last = end[keep] - 1
-    open_ = end[keep] >= N_DAYS  # still running when the stored window closes: last day unknown
-    end_date = (last + EPOCH_OFFSET).astype(np.int32)
-    if open_.any():
-        end_date = np.array([None if o else int(e) for o, e in zip(open_, end_date)], dtype=object)
-    types = np.asarray(ev["type"])[keep]
-    mag = np.asarray(ev["magnitude"])[keep]
-    return {
-        "id": (keep + 1).astype(np.int32),
-        "year": np.full(len(keep), year, np.int16),
-        "event_type": np.array([EVENT_TYPES[t] for t in types], dtype=object),
-        "area_id": (np.asarray(ev["area"])[keep] + 1).astype(np.int32),
-        "start_date": (start[keep] + EPOCH_OFFSET).astype(np.int32),
-        "end_date": end_date,
-        "severity": _severity(types, mag),
-        "magnitude": mag.astype(np.float32),
-    }

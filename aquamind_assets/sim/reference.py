@@ -1,4 +1,4 @@
-"""Reference data (REFERENCE.md sections 3-9): parameters, feeds, lice, treatments, diseases, grades.
+"""Reference data (docs/domain.md §3-§9): parameters, feeds, lice, treatments, diseases, grades.
 
 Kept as literal tables so the generators and the stored lookups share one set of ids.
 """
@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..config.years import FIRST_YEAR
 from . import biology as bio
+from .calendar import FIRST_STORED_DAY, day_of, epoch_days
 
 # id, code, name, unit, min, max, opt_min, opt_max, sea_only, fw_only, readings/day
 PARAMETERS = (
@@ -115,6 +117,11 @@ def reference_tables() -> dict[str, dict[str, np.ndarray]]:
     }
 
 
+# every sensor is installed in the year before the stored years, so it reads from their first day
+INSTALLED_FROM = epoch_days(day_of(f"{FIRST_YEAR - 1}-01-01"))
+INSTALLED_BY = epoch_days(FIRST_STORED_DAY - 1)
+
+
 def sensor_table(container_is_sea: np.ndarray, seed_rng: np.random.Generator) -> dict[str, np.ndarray]:
     """One sensor per parameter a container kind measures: no salinity in freshwater, no turbidity."""
     fw, sea = np.array(FRESHWATER_PARAMS), np.array(SEA_PARAMS)
@@ -123,7 +130,7 @@ def sensor_table(container_is_sea: np.ndarray, seed_rng: np.random.Generator) ->
     params = np.concatenate([sea if s else fw for s in container_is_sea])
     n = len(params)
     codes = np.array([p[1] for p in PARAMETERS], dtype=object)
-    install = 16071 + seed_rng.integers(0, 1400, n)  # 2014-01-01 + up to ~4 years
+    install = INSTALLED_FROM + seed_rng.integers(0, 1400, n)  # most land on INSTALLED_BY
     return {"id": np.arange(1, n + 1), "container_id": container_id, "parameter_id": params,
             "name": codes[params - 1], "serial_number": np.array([f"SN{100000 + i}" for i in range(n)], dtype=object),
-            "installation_date": np.minimum(install, 16435).astype(np.int32)}
+            "installation_date": np.minimum(install, INSTALLED_BY).astype(np.int32)}

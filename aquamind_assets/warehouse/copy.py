@@ -1,6 +1,6 @@
 """Streaming frames into PostgreSQL with binary COPY; the encoding lives in encode.py.
 
-Binary COPY is the fastest way in (reference/postgres-limits-and-embedded.md section 5). A
+Binary COPY is the fastest way in (docs/binary-copy.md). A
 CopyWriter sends one table's frames through one COPY statement and keeps a sha256 of the tuple
 bytes (no header or trailer: the checksum does not depend on how rows were split into frames,
 chunks or statements) so a year's content can be compared across runs. NULL and date

@@ -15,12 +15,12 @@ import re
 from psycopg import sql
 from psycopg.rows import tuple_row
 
+from ..config.years import YEARS
 from . import locks, tables as _tables
 from .schema import PG_TYPES, Table
 
 DOMAIN_SCHEMAS = ("infrastructure", "batch", "inventory", "health", "environmental", "harvest")
 META_SCHEMA = "meta"
-YEARS = range(2015, 2025)
 _DDL_LOCK = "aquamind:ddl"
 _FK_TARGET = re.compile(r"^(\w+)\.(\w+)\((\w+)\)$")
 
@@ -30,6 +30,14 @@ META_DDL = (
         code_version text NOT NULL, rows jsonb NOT NULL, checksum text NOT NULL,
         loaded_at timestamptz NOT NULL DEFAULT now(), duration_s float8,
         PRIMARY KEY (asset, year))""",
+    "ALTER TABLE meta.partition_load ADD COLUMN IF NOT EXISTS phases jsonb",
+    """CREATE TABLE IF NOT EXISTS meta.rule_evaluation (
+        rule text NOT NULL, asset text NOT NULL, year int NOT NULL,
+        source text NOT NULL CHECK (source IN ('load', 'audit')),
+        examined bigint NOT NULL, violations bigint NOT NULL, passed bool NOT NULL,
+        committed bool NOT NULL, sample jsonb NOT NULL DEFAULT '[]', description text,
+        evaluated_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (rule, asset, year, source))""",
     """CREATE TABLE IF NOT EXISTS meta.scenario (
         singleton bool PRIMARY KEY DEFAULT true CHECK (singleton),
         scenario_hash text NOT NULL, scenario jsonb,
@@ -171,8 +179,8 @@ def _lock_existing(conn, tables: list[Table]) -> None:
     in declaration order, and could close a cycle with a load holding some of them."""
     plan = locks.LockPlan()
     with conn.cursor(row_factory=tuple_row) as cur:
-        for t in tables:
-            for schema, name in locks.partitions(cur, t.schema, t.name):
+        for tree in locks.partitions(cur, [t.qualified for t in tables]).values():
+            for schema, name in tree:
                 plan.need(schema, name, locks.ACCESS_EXCLUSIVE)
         locks.acquire(cur, plan)
 
@@ -182,7 +190,7 @@ def warehouse_complete(conn, years=YEARS, tables: list[Table] | None = None) -> 
     tables = all_tables() if tables is None else list(tables)
     want = {(t.schema, t.name) for t in tables} | {(t.schema, t.partition_name(y)) for t in tables
                                                     if t.yearly for y in years}
-    want.add(("meta", "partition_load"))
+    want |= {("meta", "partition_load"), ("meta", "rule_evaluation")}
     rows = conn.execute("""SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                            WHERE c.relkind IN ('r', 'p') AND n.nspname = ANY(%s)""",
                         (sorted({s for s, _ in want}),)).fetchall()

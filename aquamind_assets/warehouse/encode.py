@@ -1,6 +1,6 @@
 """Frame -> PostgreSQL binary COPY tuples, without a Python loop over rows.
 
-Binary COPY is the fastest way in (see reference/postgres-limits-and-embedded.md section 5): no
+Binary COPY is the fastest way in (see docs/binary-copy.md): no
 text parsing on the server. Frames whose chunk is fixed-width and NULL-free become one packed
 big-endian structured array; chunks with text or NULLs are built by a vectorised gather of byte
 segments (about 1 s per 2 M rows of a table with one text column, vs 0.2 s on the fast path).

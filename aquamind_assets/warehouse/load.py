@@ -1,4 +1,4 @@
-"""Atomic, idempotent replacement of one asset's year (YearLoad) or of static tables (StaticLoad).
+"""Atomic, idempotent replacement of one asset's year (YearLoad; static tables: static_load.py).
 
 Everything happens in one transaction: advisory lock, every relation lock the load will need
 (taken up front in one global order, see locks.py), scenario check, TRUNCATE, COPY FREEZE,
@@ -10,67 +10,18 @@ from __future__ import annotations
 
 import hashlib
 import time
-from dataclasses import dataclass, field
 
 from psycopg import pq, sql
 from psycopg.rows import tuple_row
-from psycopg.types.json import Jsonb
 
 from . import ddl, locks
 from .checks import Check, CheckFailed, CheckResult, run_checks
 from .copy import CHUNK_ROWS, CopyWriter
 from .frame_checks import FrameCheck, FrameTally
+from .load_record import LoadResult, combined_checksum, verify_scenario, write_evaluations, write_record
 from .schema import Frame, Table
 
 STATIC_YEAR = 0  # meta.partition_load.year of a static (unpartitioned) load
-_STATIC_LOCK = "aquamind:static"
-
-
-class ScenarioMismatch(Exception):
-    """The warehouse holds another scenario's data; mixing two scenarios is refused."""
-
-
-@dataclass
-class LoadResult:
-    asset: str
-    year: int
-    rows: dict[str, int]
-    checksum: str
-    table_checksums: dict[str, str]
-    checks: list[CheckResult] = field(default_factory=list)
-    duration_s: float = 0.0  # after the lock was granted, until commit
-    lock_wait_s: float = 0.0
-    nbytes: int = 0  # binary COPY payload sent
-    phases: dict[str, float] = field(default_factory=dict)  # seconds: prepare, copy, index, ...
-
-    @property
-    def total_rows(self) -> int:
-        return sum(self.rows.values())
-
-    @property
-    def rows_per_s(self) -> float:
-        return self.total_rows / self.duration_s if self.duration_s > 0 else 0.0
-
-    @property
-    def bytes_per_s(self) -> float:
-        return self.nbytes / self.duration_s if self.duration_s > 0 else 0.0
-
-
-def combined_checksum(rows: dict[str, int], checksums: dict[str, str]) -> str:
-    """sha256 over 'table<TAB>rows<TAB>sha256' lines in table-name order: one digest per load."""
-    h = hashlib.sha256()
-    for name in sorted(rows):
-        h.update(f"{name}\t{rows[name]}\t{checksums[name]}\n".encode())
-    return h.hexdigest()
-
-
-def verify_scenario(cur, scenario_hash: str, replace_all: bool) -> None:
-    row = cur.execute("SELECT scenario_hash FROM meta.scenario").fetchone()
-    if row is None or replace_all or row[0] == scenario_hash:
-        return
-    raise ScenarioMismatch(
-        f"the warehouse holds scenario {row[0][:12]} but this run is scenario {scenario_hash[:12]}: "
-        "rerun with --replace-all to regenerate every asset, or reset the warehouse first")
 
 
 class _Load:
@@ -116,10 +67,9 @@ class _Load:
         return [q for c in self.checks for q in (c.count_sql, c.sample_sql, c.prepare_sql) if q]
 
     def _take_locks(self) -> None:
-        known = {t.qualified: t for t in ddl.all_tables()} | self.tables
         self.lock_plan = locks.plan_locks(
             self._cur, writes=self._writes(), statements=self._statements(),
-            extra_reads=[name for c in self.frame_checks for name in c.reads], known=known,
+            extra_reads=[name for c in self.frame_checks for name in c.reads],
             year=None if self.year == STATIC_YEAR else self.year, meta_writes=self._meta_writes)
         if self.lock_up_front:
             locks.acquire(self._cur, self.lock_plan)
@@ -157,6 +107,8 @@ class _Load:
             results = self._finish()
         except BaseException as e:
             tx.__exit__(type(e), e, e.__traceback__)
+            if isinstance(e, CheckFailed):
+                self._record_failure(e.results)
             raise
         finally:
             self._cur.close()
@@ -166,6 +118,12 @@ class _Load:
         self.result.phases = dict(self.phases)
         self.result.duration_s = time.perf_counter() - self._t0
         return False
+
+    def _record_failure(self, results: list[CheckResult]) -> None:
+        """The rolled-back load's results, in a short transaction of their own, so the failure
+        stays queryable (meta.rule_evaluation, committed = false) after the rollback."""
+        with self.conn.transaction(), self.conn.cursor() as cur:
+            write_evaluations(cur, self.asset, self.year, results, source="load", committed=False)
 
     # -- writing
     def _writer(self, table: Table, threaded: bool) -> CopyWriter:
@@ -240,16 +198,9 @@ class _Load:
         checksums = {name: h.hexdigest() for name, h in self._sha.items()}
         checksum = combined_checksum(self.rows, checksums)
         duration = time.perf_counter() - self._t0
-        self._cur.execute(
-            """INSERT INTO meta.partition_load
-                   (asset, year, scenario_hash, code_version, rows, checksum, loaded_at, duration_s)
-               VALUES (%s, %s, %s, %s, %s, %s, now(), %s)
-               ON CONFLICT (asset, year) DO UPDATE SET scenario_hash = EXCLUDED.scenario_hash,
-                   code_version = EXCLUDED.code_version, rows = EXCLUDED.rows,
-                   checksum = EXCLUDED.checksum, loaded_at = EXCLUDED.loaded_at,
-                   duration_s = EXCLUDED.duration_s""",
-            (self.asset, self.year, self.scenario_hash, self.code_version, Jsonb(self.rows),
-             checksum, duration))
+        write_record(self._cur, self.asset, self.year, self.scenario_hash, self.code_version, self.rows,
+                     checksum, duration, self.phases)
+        write_evaluations(self._cur, self.asset, self.year, results, source="load", committed=True)
         self.result = LoadResult(self.asset, self.year, dict(self.rows), checksum, checksums,
                                  lock_wait_s=self._lock_wait, nbytes=self.nbytes)
         return results
@@ -273,7 +224,7 @@ class YearLoad(_Load):
         if bad:
             raise ValueError(f"YearLoad needs yearly tables; {bad} are static (use StaticLoad)")
 
-    _meta_writes = ("meta.partition_load",)
+    _meta_writes = ("meta.partition_load", "meta.rule_evaluation")
 
     def _lock(self) -> None:
         self._cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s), %s::int4)",
@@ -288,7 +239,8 @@ class YearLoad(_Load):
             if ddl.relation_kind(self.conn, t.schema, part) == "r":
                 out.append((t.schema, part, locks.ACCESS_EXCLUSIVE))
             else:
-                out += [(s, n, locks.ROW_EXCLUSIVE) for s, n in locks.partitions(self._cur, t.schema, t.name)]
+                tree = locks.partitions(self._cur, [t.qualified]).get(t.qualified, [])
+                out += [(s, n, locks.ROW_EXCLUSIVE) for s, n in tree]
         return out
 
     def _prepare(self) -> None:
@@ -312,54 +264,3 @@ class YearLoad(_Load):
         for name, t in self.tables.items():
             if self._targets[name][1]:  # a partition: build its btree indexes now
                 ddl.create_year_indexes(self.conn, t, self.year)
-
-
-class StaticLoad(_Load):
-    """Replace a set of static tables in one transaction (TRUNCATE ... CASCADE, then COPY).
-
-    Foreign keys are deferred during the load and validated before the checks, so frames may
-    come in any order. CASCADE also empties tables outside the set that reference it: load
-    every static table of a dependency closure together. With write_scenario=True the
-    scenario (hash and optional JSON) is recorded in meta.scenario.
-    """
-
-    def __init__(self, conn, *, asset: str, tables, scenario_hash: str, code_version: str,
-                 checks=(), replace_all: bool = False, scenario: dict | None = None,
-                 write_scenario: bool = False, **kw):
-        super().__init__(conn, asset=asset, tables=tables, scenario_hash=scenario_hash,
-                         code_version=code_version, checks=checks, replace_all=replace_all, **kw)
-        self.scenario, self.write_scenario = scenario, write_scenario
-        bad = [name for name, t in self.tables.items() if t.yearly]
-        if bad:
-            raise ValueError(f"StaticLoad needs static tables; {bad} are yearly (use YearLoad)")
-
-    _after_phase = "constraints"
-
-    @property
-    def _meta_writes(self) -> tuple[str, ...]:
-        return ("meta.partition_load", "meta.scenario") if self.write_scenario else ("meta.partition_load",)
-
-    def _lock(self) -> None:
-        self._cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s), 0)", (_STATIC_LOCK,))
-
-    def _writes(self) -> list[tuple[str, str, str]]:
-        """ACCESS EXCLUSIVE on every table of the set (TRUNCATE ... CASCADE)."""
-        return [(t.schema, t.name, locks.ACCESS_EXCLUSIVE) for t in self.tables.values()]
-
-    def _prepare(self) -> None:
-        self._cur.execute("SET CONSTRAINTS ALL DEFERRED")
-        idents = [sql.SQL("{}.{}").format(sql.Identifier(t.schema), sql.Identifier(t.name))
-                  for t in self.tables.values()]
-        if idents:
-            self._cur.execute(sql.SQL("TRUNCATE {} CASCADE").format(sql.SQL(", ").join(idents)))
-        self._targets = {name: (t.name, True) for name, t in self.tables.items()}
-
-    def _after_copy(self) -> None:
-        self._cur.execute("SET CONSTRAINTS ALL IMMEDIATE")  # validates the deferred FKs now
-        if self.write_scenario:
-            self._cur.execute(
-                """INSERT INTO meta.scenario (singleton, scenario_hash, scenario, written_at)
-                   VALUES (true, %s, %s, now())
-                   ON CONFLICT (singleton) DO UPDATE SET scenario_hash = EXCLUDED.scenario_hash,
-                       scenario = EXCLUDED.scenario, written_at = EXCLUDED.written_at""",
-                (self.scenario_hash, None if self.scenario is None else Jsonb(self.scenario)))

@@ -13,8 +13,8 @@ ONLY, one relation at a time, sorted by (schema, relation name):
   partition or chunk of it, except that a reference restricted to the load's own year
   (`alias.year = %(year)s`, which the planner prunes to one partition) locks only that year's
   partition;
-* ROW EXCLUSIVE on the load record table, ACCESS SHARE (ROW EXCLUSIVE when written) on the
-  scenario table.
+* ROW EXCLUSIVE on the load record and rule evaluation tables, ACCESS SHARE (ROW EXCLUSIVE
+  when written) on the scenario table.
 
 Why no cycle can form: after its acquisition a load only touches relations it already holds in
 the mode it needs or a stronger one (a statement re-locking a held relation never waits;
@@ -35,13 +35,12 @@ from dataclasses import dataclass, field
 from psycopg import errors, sql
 from psycopg.rows import tuple_row
 
-from .schema import Table
 
 ACCESS_SHARE, ROW_EXCLUSIVE, ACCESS_EXCLUSIVE = "ACCESS SHARE", "ROW EXCLUSIVE", "ACCESS EXCLUSIVE"
 STRENGTH = {ACCESS_SHARE: 0, ROW_EXCLUSIVE: 1, ACCESS_EXCLUSIVE: 2}  # each permits what the weaker ones do
 PG_MODE = {ACCESS_SHARE: "AccessShareLock", ROW_EXCLUSIVE: "RowExclusiveLock",
            ACCESS_EXCLUSIVE: "AccessExclusiveLock"}
-META_TABLES = ("meta.partition_load", "meta.scenario")
+META_TABLES = ("meta.partition_load", "meta.rule_evaluation", "meta.scenario")
 _NAME = re.compile(r"\b([a-z_][a-z0-9_]*)\.([a-z_][a-z0-9_]*)\b")
 _NOT_ALIAS = {"where", "join", "left", "right", "full", "inner", "cross", "on", "group", "order", "limit",
               "tablesample", "union", "using", "window", "natural", "lateral", "as", "and", "or"}
@@ -81,50 +80,52 @@ def own_year_only(statement: str, qualified: str) -> bool:
     return True
 
 
-def named_tables(statements: Iterable[str], known: dict[str, Table]) -> dict[str, bool]:
-    """qualified name -> whether every statement naming it reads only the load's year of it."""
+def named_tables(statements: Iterable[str]) -> dict[str, bool]:
+    """Every `schema.name` the statements spell (tables among them, and alias.column pairs, which
+    the catalog then drops) -> whether every statement naming it reads only the load's year of it."""
     out: dict[str, bool] = {}
     for statement in statements:
         for m in _NAME.finditer(statement):
             name = f"{m[1]}.{m[2]}"
-            if name in known or name in META_TABLES:
-                pruned = name in known and known[name].yearly and own_year_only(statement, name)
-                out[name] = out.get(name, True) and pruned
+            out[name] = out.get(name, True) and own_year_only(statement, name)
     return out
 
 
-def partitions(cur, schema: str, name: str) -> list[tuple[str, str]]:
-    """The table and every partition (or TimescaleDB chunk) under it, from the catalog (reading
-    the catalog takes no lock on them)."""
-    rows = cur.execute("""WITH RECURSIVE tree(oid) AS (
-                              SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-                              WHERE n.nspname = %s AND c.relname = %s
-                              UNION SELECT i.inhrelid FROM pg_inherits i JOIN tree ON i.inhparent = tree.oid)
-                          SELECT n.nspname, c.relname FROM tree JOIN pg_class c ON c.oid = tree.oid
-                          JOIN pg_namespace n ON n.oid = c.relnamespace""", (schema, name)).fetchall()
-    return [(str(s), str(r)) for s, r in rows]
+def partitions(cur, names: Iterable[str]) -> dict[str, list[tuple[str, str]]]:
+    """For each existing table among `names` (qualified), itself and every partition (or
+    TimescaleDB chunk) under it, from the catalog (reading the catalog locks none of them)."""
+    pairs = [n.split(".", 1) for n in dict.fromkeys(names)]
+    rows = cur.execute("""WITH RECURSIVE tree(root, oid) AS (
+                              SELECT n.nspname || '.' || c.relname, c.oid FROM pg_class c
+                              JOIN pg_namespace n ON n.oid = c.relnamespace
+                              JOIN unnest(%s::text[], %s::text[]) AS w(s, r) ON w.s = n.nspname AND w.r = c.relname
+                              WHERE c.relkind IN ('r', 'p')
+                              UNION SELECT tree.root, i.inhrelid FROM pg_inherits i JOIN tree ON i.inhparent = tree.oid)
+                          SELECT tree.root, n.nspname, c.relname FROM tree JOIN pg_class c ON c.oid = tree.oid
+                          JOIN pg_namespace n ON n.oid = c.relnamespace""",
+                       ([s for s, _ in pairs], [r for _, r in pairs])).fetchall()
+    out: dict[str, list[tuple[str, str]]] = {}
+    for root, schema, rel in rows:
+        out.setdefault(str(root), []).append((str(schema), str(rel)))
+    return out
 
 
 def plan_locks(cur, *, writes: Iterable[tuple[str, str, str]], statements: Iterable[str],
-               extra_reads: Iterable[str], known: dict[str, Table], year: int | None,
-               meta_writes: Iterable[str] = ("meta.partition_load",)) -> LockPlan:
+               extra_reads: Iterable[str], year: int | None,
+               meta_writes: Iterable[str] = ("meta.partition_load", "meta.rule_evaluation")) -> LockPlan:
     """The lock set of a load: `writes` as given ((schema, relation, mode)), every table the
-    statements name or `extra_reads` lists in ACCESS SHARE (pruned to `year` where every reference
-    is), the meta tables as the load uses them."""
+    statements name or `extra_reads` lists in ACCESS SHARE (only its `<name>_y<year>` partition
+    where every reference is restricted to the year), the meta tables as the load uses them."""
     plan = LockPlan()
     for schema, name, mode in writes:
         plan.need(schema, name, mode)
-    reads = named_tables(statements, known)
-    for name in extra_reads:
+    reads = named_tables(statements)
+    for name in [*extra_reads, *META_TABLES]:
         reads[name] = False
-    for name in META_TABLES:
-        reads.setdefault(name, False)
-    for name, pruned in reads.items():
-        schema, rel = name.split(".")
-        table = known.get(name)
-        tree = partitions(cur, schema, rel)
-        if pruned and year is not None and table is not None:
-            own = [(s, n) for s, n in tree if n in (rel, table.partition_name(year))]
+    for name, tree in partitions(cur, reads).items():
+        rel = name.split(".", 1)[1]
+        if reads[name] and year is not None:
+            own = [(s, n) for s, n in tree if n in (rel, f"{rel}_y{year}")]
             tree = own if len(own) == 2 else tree  # a hypertable has no year partition: all its chunks
         for child_schema, child in tree:
             plan.need(child_schema, child, ACCESS_SHARE)

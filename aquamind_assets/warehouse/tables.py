@@ -6,6 +6,7 @@ enforced by the SQL checks in `checks.py`, run inside each year's write transact
 """
 from __future__ import annotations
 
+from ..config.years import FIRST_DATE, FIRST_YEAR, LAST_DATE
 from .schema import C, Table, yearly
 
 # ---------------------------------------------------------------- infrastructure (static)
@@ -108,22 +109,22 @@ BATCH = yearly("batch", "batch",
     C("freshwater_station_id", "int4"), C("egg_supplier_id", "int4"), C("strain", "text"),
     C("egg_count", "int4"), C("start_date", "date"), C("actual_end_date", "date", True),
     C("status", "text"), indexes=(("id",),),
-    description="One egg intake; owned by the year of its start date (2015 if earlier).")
+    description=f"One egg intake; owned by the year of its start date ({FIRST_YEAR} if earlier).")
 ASSIGNMENT = yearly("batch", "batch_container_assignment",
     C("id", "int4"), C("batch_id", "int4"), C("container_id", "int4"),
     C("lifecycle_stage_id", "int4"), C("population_count", "int4"), C("avg_weight_g", "float4"),
     C("biomass_kg", "float4"), C("assignment_date", "date"), C("departure_date", "date", True),
     C("is_active", "bool"), indexes=(("id",), ("container_id",)),
     description="The spine: this batch, at this stage, in this container, from assignment_date "
-                "to departure_date (exclusive; NULL = still open on 2024-12-31).")
+                f"to departure_date (exclusive; NULL = still open on {LAST_DATE}).")
 OPENING_STATE = yearly("batch", "opening_state",
     C("assignment_id", "int4"), C("batch_id", "int4"), C("state_date", "date"),
     C("population", "int4"), C("avg_weight_g", "float4"), C("biomass_kg", "float4"),
-    description="State of every assignment open on 2015-01-01 (warm start).")
+    description=f"State of every assignment open on {FIRST_DATE} (warm start).")
 BATCH_OPENING_TOTALS = yearly("batch", "batch_opening_totals",
     C("batch_id", "int4"), C("stocked_count", "int4"), C("feed_kg_before", "float8"),
     C("deaths_before", "int4"), C("population_on_2015_01_01", "int4"),
-    description="Per batch alive on 2015-01-01: what happened before 2015, so survival and FCR stay right.")
+    description=f"Per batch alive on {FIRST_DATE}: what happened before {FIRST_YEAR}, so survival and FCR stay right.")
 TRANSFER_WORKFLOW = yearly("batch", "batch_transfer_workflow",
     C("id", "int4"), C("batch_id", "int4"), C("workflow_number", "text"),
     C("workflow_type", "text"), C("source_stage_id", "int4"), C("dest_stage_id", "int4"),

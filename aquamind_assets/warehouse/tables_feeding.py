@@ -3,6 +3,7 @@
 Quantities are whole multiples of 1/1024 kg (~1 g; purchases whole kg), so every sum SQL takes over
 float4 or float8 columns is exact and the feed balance holds to the gram, not just to the kg.
 """
+from ..config.years import FIRST_YEAR
 from .schema import C, yearly
 
 __all__ = ["FEEDING_EVENT", "FEED_PURCHASE", "FEED_STOCK", "FEED_LOT", "FEEDING_TABLES"]
@@ -21,7 +22,7 @@ FEED_PURCHASE = yearly("inventory", "feed_purchase",
     C("cost_per_kg", "float8"), C("lot_number", "text"), time_column="order_date",
     description="A feed order; it lands as one lot in the feed container on delivery_date "
                 "(order_date + the supplier's lead time). Owned by the order date's year; orders "
-                "delivered before 2015 are summarised by the opening lots (feed_lot).")
+                f"delivered before {FIRST_YEAR} are summarised by the opening lots (feed_lot).")
 FEED_STOCK = yearly("inventory", "feed_stock",
     C("stock_date", "date"), C("feed_container_id", "int4"), C("feed_id", "int4"),
     C("opening_kg", "float8"), C("purchased_kg", "float8"), C("consumed_kg", "float8"),
@@ -34,6 +35,6 @@ FEED_LOT = yearly("inventory", "feed_lot",
     C("balance_date", "date"), C("delivery_date", "date"), C("cost_per_kg", "float8"),
     C("remaining_kg", "float8"),
     description="Lots held at the start of the year (balance_date = 1 January): what the year's FIFO "
-                "consumes first. For 2015 this is the warm-up's stock (its purchases are not stored).")
+                f"consumes first. For {FIRST_YEAR} this is the warm-up's stock (its purchases are not stored).")
 
 FEEDING_TABLES = (FEEDING_EVENT, FEED_PURCHASE, FEED_STOCK, FEED_LOT)

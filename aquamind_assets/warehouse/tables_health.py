@@ -2,9 +2,10 @@
 
 Every row that happens to fish carries its assignment (REFERENCE 2); ids are derived from plan
 indices so a year can be rebuilt alone. Nullable only where the value may not exist yet on
-2024-12-31 (a withholding end or lab result after it) or does not apply (a freshwater outbreak
+the last stored day (a withholding end or lab result after it) or does not apply (a freshwater outbreak
 has no sea area, a disease treatment has no lice count).
 """
+from ..config.years import LAST_DATE
 from .schema import C, yearly
 
 GROWTH_SAMPLE = yearly("batch", "growth_sample",
@@ -27,14 +28,14 @@ TREATMENT = yearly("health", "treatment",
     C("id", "int4"), C("batch_id", "int4"), C("assignment_id", "int4"), C("treatment_date", "date"),
     C("treatment_type_id", "int4"), C("dosage", "text"), C("duration_days", "int4"),
     C("withholding_days", "int4"),
-    C("withholding_end_date", "date", True, "treatment_date + duration + withholding; NULL after 2024-12-31"),
+    C("withholding_end_date", "date", True, f"treatment_date + duration + withholding; NULL after {LAST_DATE}"),
     C("outcome", "text"),
     C("lice_before", "float4", True, "adult female lice per fish at the count that triggered it"),
     description="Delousing and disease treatments; no harvest before the withholding end (REFERENCE 8).")
 DISEASE_OUTBREAK = yearly("health", "disease_outbreak",
     C("id", "int4"), C("batch_id", "int4"), C("disease_id", "int4"),
     C("area_id", "int4", True, "sea site; NULL in freshwater"), C("start_date", "date"),
-    C("end_date", "date", True, "NULL while still active on 2024-12-31"))
+    C("end_date", "date", True, f"NULL while still active on {LAST_DATE}"))
 JOURNAL_ENTRY = yearly("health", "journal_entry",
     C("id", "int4"), C("batch_id", "int4"), C("assignment_id", "int4"), C("entry_date", "date"),
     C("category", "text"), C("severity", "text"), C("description", "text"),
@@ -51,7 +52,7 @@ FISH_PARAMETER_SCORE = yearly("health", "fish_parameter_score",
     description="0 (healthy) to 3 (severe) for each of the 9 health parameters of a fish.")
 HEALTH_LAB_SAMPLE = yearly("health", "health_lab_sample",
     C("id", "int4"), C("assignment_id", "int4"), C("sample_type_id", "int4"), C("sample_date", "date"),
-    C("results_date", "date", True, "NULL while results are pending on 2024-12-31"),
+    C("results_date", "date", True, f"NULL while results are pending on {LAST_DATE}"),
     C("finding", "text"), C("value", "float4", True, "the finding's measured value; NULL while pending"))
 
 GROWTH_TABLES = (GROWTH_SAMPLE,)

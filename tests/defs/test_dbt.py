@@ -1,7 +1,7 @@
 """The dbt layer end to end at tiny scale, on a real PostgreSQL and through Dagster.
 
 The dataset is built once for the module: static assets, every yearly asset for 2015-2017 (one
-Dagster run per year), then dbt and the report exactly as `ops/dbt_run.build_and_report` runs them
+Dagster run per year), then dbt and the report exactly as `cli/analytics.build_and_report` runs them
 (staging; the year-incremental models over 2015-2017 in one ranged run; the cross-year marts; the
 report), with raise_on_error=True.
 
@@ -16,17 +16,17 @@ The last test edits 2016's source rows, so it stays last in the module.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import dagster as dg
-import psycopg
 import pytest
-from fixture_helpers import dbt_target, url_of
+from fixture_helpers import dbt_target
 
-from aquamind_assets import settings
+from aquamind_assets.runtime import database, settings
 from aquamind_assets.definitions import DBT_ASSETS, YEARLY_ASSETS, defs
 from aquamind_assets.defs import report, static
 from aquamind_assets.defs.dbt.assets import dbt_cross_year, dbt_staging, dbt_year_incremental
-from aquamind_assets.ops.dbt_run import QUIET
+from aquamind_assets.cli.runs import QUIET
 
 YEARS = (2015, 2016, 2017)
 YEAR_MODELS = ("assignment_year_summary", "data_quality_yearly", "env_daily_by_container_parameter",
@@ -36,6 +36,7 @@ CROSS_MODELS = ("batch_lifecycle", "cycle_lengths", "data_quality", "disease_out
                 "fcr_by_batch", "health_summary", "lice_by_pen_week", "stat_validation", "summary_by_year",
                 "survival_by_batch")
 REL = 1e-9  # same float8 inputs, only the summation order differs
+DBT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
 
 
 def _close(a, b, rel: float = REL) -> bool:
@@ -59,9 +60,8 @@ def _same(a, b) -> bool:
 def built(dagster_env, tmp_path_factory):
     """static + yearly assets for 2015-2017, then dbt staging, years 2015-2017, cross-year marts, report."""
     report_dir = tmp_path_factory.mktemp("report")
-    url = url_of(dagster_env.db_url)
-    dbt_env = settings.export_env(settings.resolve(start_embedded=False, env={"AQUAMIND_DATABASE_URL": url}),
-                                  env={"DAGSTER_HOME": str(dagster_env.home)})
+    resolved = database.resolve(start_embedded=False, env={"AQUAMIND_DATABASE_URL": dagster_env.db_url})
+    dbt_env = settings.export_env(resolved, env={"DAGSTER_HOME": str(dagster_env.home)})
     with pytest.MonkeyPatch.context() as mp:
         # set here (and undone after the module) so the dbt assets' own _env() never writes os.environ
         for k, v in dbt_env.items():
@@ -90,21 +90,24 @@ def built(dagster_env, tmp_path_factory):
         yield {"db_url": dagster_env.db_url, "results": results, "run": run, "report_dir": report_dir}
 
 
-@pytest.fixture
-def conn(built):
-    with psycopg.connect(built["db_url"], autocommit=True) as c:
-        yield c
-
-
 def _analytics(key: dg.AssetKey) -> bool:
     return key.path[0] == "analytics"
 
 
 # ------------------------------------------------------------------ definitions
-def test_definitions_load():
+def _job_keys(name: str) -> set[str]:
+    return {k.to_user_string() for k in defs.resolve_job_def(name).asset_layer.selected_asset_keys}
+
+
+def test_definitions_load_and_the_jobs_select_the_project():
+    """`analytics` is every dbt model and seed in dbt_project/ (by file) plus the report; `yearly_assets`
+    the seven yearly assets."""
     dg.Definitions.validate_loadable(defs)
-    job = defs.resolve_job_def("analytics")
-    assert job is not None
+    dbt_files = [*(DBT_PROJECT / "models").rglob("*.sql"), *(DBT_PROJECT / "seeds").glob("*.csv")]
+    assert len(dbt_files) > len(YEAR_MODELS) + len(CROSS_MODELS)
+    assert _job_keys("analytics") == {f"analytics/{f.stem}" for f in dbt_files} | {"report"}
+    assert _job_keys("yearly_assets") == {"batches", "mortality_events", "harvest", "environmental_readings",
+                                          "feeding", "growth_samples", "health"}
 
 
 def test_dbt_asset_keys_include_the_marts():
@@ -180,6 +183,7 @@ LOCATION = """
     LEFT JOIN infrastructure.area a ON a.id = c.area_id"""
 
 
+@pytest.mark.usefixtures("built")
 def test_harvest_gutted_tonnes_per_geography_year(conn):
     mart = dict(((y, g), t) for y, g, t in conn.execute(
         """SELECT year, geography_id, sum(gutted_tonnes) FROM analytics.harvest_yearly_by_geography
@@ -196,6 +200,7 @@ def test_harvest_gutted_tonnes_per_geography_year(conn):
     assert sum(direct.values()) > 100  # tonnes
 
 
+@pytest.mark.usefixtures("built")
 def test_monthly_mortality_per_geography(conn):
     """deaths in the month / average over the month's stocked days of the population summed over assignments."""
     mart = {(m, g, e): (d, p) for m, g, e, d, p in conn.execute(
@@ -266,6 +271,7 @@ WHERE b.actual_end_date IS NOT NULL
 """
 
 
+@pytest.mark.usefixtures("built")
 def test_biological_fcr_per_completed_batch(conn):
     """feed / (B_end - B_start + B_dead + B_harvested + B_out - B_in) over the batch's stored life."""
     # every warm-started assignment has its opening state (so B_start needs no fallback)
@@ -284,6 +290,7 @@ def test_biological_fcr_per_completed_batch(conn):
         assert 0.9 < fcr < 1.6, (b, fcr)  # REFERENCE band 1.0-1.4 for the mean; a batch may stray a little
 
 
+@pytest.mark.usefixtures("built")
 def test_economic_fcr_is_at_least_biological(conn):
     rows = conn.execute(
         """SELECT batch_id, biological_fcr, economic_fcr FROM analytics.fcr_by_batch
@@ -293,6 +300,7 @@ def test_economic_fcr_is_at_least_biological(conn):
     assert not bad, f"economic FCR below biological: {bad}"
 
 
+@pytest.mark.usefixtures("built")
 def test_sea_area_utilization_per_month(conn):
     """occupied pen-days (a pen with fish that day) / pens x days of the month, per sea area."""
     mart = {(m, u): (occ, avail, pct, n) for m, u, occ, avail, pct, n in conn.execute(
@@ -323,6 +331,7 @@ def test_sea_area_utilization_per_month(conn):
     assert sum(o for o, _, _ in direct.values()) > 0
 
 
+@pytest.mark.usefixtures("built")
 def test_active_batches_at_year_end(conn):
     mart = dict(conn.execute("SELECT year, active_batches_at_year_end FROM analytics.summary_by_year").fetchall())
     assert set(mart) == set(YEARS)

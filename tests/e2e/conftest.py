@@ -16,7 +16,6 @@ from pathlib import Path
 import psycopg
 import pytest
 from psycopg import sql
-from fixture_helpers import url_of
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
@@ -61,24 +60,22 @@ class E2EEnv:
 
 
 @pytest.fixture(scope="module")
-def e2e_env(db_url, tmp_path_factory):
-    from aquamind_assets import settings
+def e2e_env(db_url, admin_url, tmp_path_factory):
+    from aquamind_assets.runtime import database, settings
 
     home = tmp_path_factory.mktemp("e2e_dagster_home")
     shutil.copy(REPO / "dagster_home" / "dagster.yaml", home / "dagster.yaml")
-    url = url_of(db_url)
-    resolved = settings.resolve(start_embedded=False, env={settings.WAREHOUSE_URL_VAR: url})
-    settings.ensure_databases(resolved)  # creates <name>_dagster (the warehouse exists already)
+    resolved = database.resolve(start_embedded=False, env={settings.WAREHOUSE_URL_VAR: db_url})
+    database.ensure_databases(resolved)  # creates <name>_dagster (the warehouse exists already)
     base = {k: v for k, v in os.environ.items()
             if k not in ("AQUAMIND_SCENARIO", "AQUAMIND_SEED", "AQUAMIND_REPLACE_ALL", settings.DAGSTER_URL_VAR)}
     env = {**base, **settings.export_env(resolved, env={"DAGSTER_HOME": str(home)}),
-           settings.WAREHOUSE_URL_VAR: url, "AQUAMIND_SCALE": "tiny"}
+           settings.WAREHOUSE_URL_VAR: db_url, "AQUAMIND_SCALE": "tiny"}
     assert env["DAGSTER_HOME"] == str(home) and env["DAGSTER_PG_DB"] == resolved.dagster_dbname
     try:
-        yield E2EEnv(db_url=url, dagster_url=resolved.dagster_url, home=home, env=env)
+        yield E2EEnv(db_url=db_url, dagster_url=resolved.dagster_url, home=home, env=env)
     finally:
-        admin = url_of(db_url).rsplit("/", 1)[0] + "/postgres"
-        with psycopg.connect(admin, autocommit=True) as conn:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
                 sql.Identifier(resolved.dagster_dbname)))
 

@@ -38,8 +38,8 @@ def rel_home(tmp_path_factory) -> Path:
 def plan_cache(rel_home) -> Path:
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("DAGSTER_HOME", str(rel_home))
-        from aquamind_assets.plan_cache import get_plan
-        from aquamind_assets.scenario import load_scenario
+        from aquamind_assets.runtime.plan_cache import get_plan
+        from aquamind_assets.config.scenario import load_scenario
 
         get_plan(load_scenario(scale="tiny"))
     path = rel_home / "plan_cache"
@@ -102,7 +102,7 @@ def fresh_db(new_db, template):
 
 @pytest.fixture
 def restore_environ():
-    """In-process CLI commands export settings into os.environ (connect_env); undo that afterwards."""
+    """In-process CLI commands export settings into os.environ (cli/connection.connect); undo that afterwards."""
     saved, cwd = dict(os.environ), os.getcwd()
     yield
     os.environ.clear()

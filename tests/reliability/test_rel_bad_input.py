@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
 from aquamind_assets import cli
-from aquamind_assets.scenario import Biology, Scale, Scenario
+from aquamind_assets.config.scenario import Biology, Scale, Scenario
 from rel_helpers import AQUAMIND, REPO, databases, one_line, url_of
 
 FIELDS = set(Scenario.model_fields)
@@ -57,7 +57,7 @@ def _written(target) -> list[str]:
 
 def run_in_process(argv: list[str], url: str, home, capsys) -> tuple[int, str, str]:
     """cli.main(argv) with AQUAMIND_DATABASE_URL=url, DAGSTER_HOME=home; (exit code, stdout, stderr).
-    os.environ and the cwd are restored (connect_env exports settings into os.environ)."""
+    os.environ and the cwd are restored (cli/connection.connect exports settings into os.environ)."""
     saved, cwd = dict(os.environ), os.getcwd()
     capsys.readouterr()
     try:
@@ -146,7 +146,7 @@ NOT_AN_OBJECT = st.one_of(st.lists(st.integers(), max_size=3).map(json.dumps), s
 def test_bad_scenario_files_are_refused_in_one_line(case, target, tmp_path, capsys):
     """Random bad scenario JSON (unknown keys at any level, wrong types, out-of-range or reversed years, negative or too large seed, fish_scale <= 0 or > 1, bad cadence) -> `aquamind generate` exits non-zero with one line naming the key, and writes nothing"""
     # guard: scenario.py (Strict: extra="forbid"; Scenario._years; field bounds) and load_scenario's
-    # one-line ScenarioError, raised by ops/commands.generate before connect_env.
+    # one-line ScenarioError, raised by cli/generate.generate before it connects.
     mutation, fragment = case
     path = tmp_path / "scenario.json"
     path.write_text(json.dumps({"scale": "tiny", **mutation}))
@@ -237,7 +237,7 @@ ABSURD = {  # scale_overrides that the scenario accepts today; each crashes or n
 def test_absurd_or_negative_scale_is_refused(case, tmp_path, capsys):
     """An absurd, negative or unknown-geography scale override (stations_per_geography 10**9, pens reversed, ...) -> refused in one line naming the field, before anything is written"""
     # guard (missing): bounds on scenario.Scale fields. The database URL points nowhere (127.0.0.1:1) so
-    # an accepted value fails fast at connect_env instead of simulating 10**9 stations.
+    # an accepted value fails fast at cli/connection.connect instead of simulating 10**9 stations.
     overrides, fragment = ABSURD[case]
     path = tmp_path / "scenario.json"
     path.write_text(json.dumps({"scale": "tiny", "scale_overrides": overrides}))
@@ -303,7 +303,7 @@ def _refused_without_password(url, fragments, target, capsys) -> None:
 @pytest.mark.parametrize("case", CASES)
 def test_misconfigured_database_is_one_line_without_password(case, target, not_postgres, capsys):
     """Wrong port, wrong host, wrong user or a malformed AQUAMIND_DATABASE_URL -> `aquamind generate` exits 2 with one line naming the host tried (or the bad URL, password hidden), no traceback, nothing written"""
-    # guard: settings._parse (InvalidDatabaseURL), settings.check_reachable (DatabaseUnreachable),
+    # guard: settings._parse (InvalidDatabaseURL), database.check_reachable (DatabaseUnreachable),
     # settings.redact and _one_line (password scrubbing), cli.main's one-line handler.
     url, fragments = _database_cases(target["admin"], target["name"], not_postgres)[case]
     _refused_without_password(url, fragments, target, capsys)
@@ -311,7 +311,7 @@ def test_misconfigured_database_is_one_line_without_password(case, target, not_p
 
 def test_wrong_user_named_like_the_database_is_one_line(target, capsys):
     """A user that does not exist whose name contains the database name (`<db>_app` for `<db>`) -> one line naming the user, no traceback, nothing written"""
-    # guard: settings.check_reachable's "database does not exist" test, which must not match a missing role.
+    # guard: database.check_reachable's "database does not exist" test, which must not match a missing role.
     url = url_of(target["admin"], target["name"], user=f"{target['name']}_app", password="S3cr3t-pw")
     _refused_without_password(url, [f"'{target['name']}_app'", "does not exist"], target, capsys)
 

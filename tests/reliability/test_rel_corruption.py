@@ -73,7 +73,7 @@ def test_validate_passes_on_the_uncorrupted_copy(validated):
 @pytest.mark.parametrize("group", sorted(PICKS))
 def test_committed_corruption_is_named_by_validate(validated, group):
     """A violation of one rule committed straight into the warehouse (per rule module) -> `aquamind validate` exits non-zero and names the rule in a FAIL line"""
-    # guard: ops/commands.py validate (rules/registry.all_rules over every stored load, exit 1 on a failure).
+    # guard: cli/inspect.py validate (rules/catalogue.audit over every stored load, exit 1 on a failure).
     rc, out, err = validated[group]
     rule = PICKS[group]
     assert rc == 1, f"exit {rc}: {out[-2000:]} {err[-2000:]}"

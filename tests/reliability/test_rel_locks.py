@@ -87,8 +87,8 @@ def deadlocks(url: str) -> int:
 def tiny(plan_cache, monkeypatch):
     """(plan, scenario hash) of the template's scenario, from the session's plan cache."""
     monkeypatch.setenv("DAGSTER_HOME", str(plan_cache.parent))
-    from aquamind_assets.plan_cache import get_plan
-    from aquamind_assets.scenario import load_scenario
+    from aquamind_assets.runtime.plan_cache import get_plan
+    from aquamind_assets.config.scenario import load_scenario
 
     scenario = load_scenario(scale="tiny")
     return get_plan(scenario), scenario.data_hash()

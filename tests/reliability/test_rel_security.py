@@ -19,6 +19,7 @@ import pytest
 from psycopg import sql
 
 from aquamind_assets import cli
+from aquamind_assets.config.years import YEARS
 from rel_helpers import AQUAMIND, JANITOR, REPO, databases, drop_db_later, seed_home, url_of
 
 PACKAGE = REPO / "aquamind_assets"
@@ -102,7 +103,7 @@ def test_the_scanner_flags_pasted_sql(snippet):
 
 def test_no_sql_is_pasted_together_in_the_package():
     """Every execute()/copy() in aquamind_assets/**/*.py -> gets a literal or a psycopg.sql composition; every sql.SQL() gets a literal (identifiers go through sql.Identifier)"""
-    # guard: the psycopg.sql composition in warehouse/ (ddl.py, load.py, copy.py) and settings._ensure_one.
+    # guard: the psycopg.sql composition in warehouse/ (ddl.py, load.py, copy.py) and database._ensure_one.
     files = sorted(PACKAGE.rglob("*.py"))
     problems = [p for f in files for p in scan(f.read_text(), str(f.relative_to(PACKAGE)))]
     assert not problems, "\n".join(problems)
@@ -112,16 +113,16 @@ def test_no_sql_is_pasted_together_in_the_package():
     from aquamind_assets.warehouse import ddl
     from aquamind_assets.warehouse.schema import PG_TYPES
 
-    methods = {m for t in ddl.all_tables() if t.yearly for y in ddl.YEARS for _, m, _ in ddl.year_index_names(t, y)}
+    methods = {m for t in ddl.all_tables() if t.yearly for y in YEARS for _, m, _ in ddl.year_index_names(t, y)}
     assert methods <= {"brin", "btree"}, methods
     assert {c.pgtype for t in ddl.all_tables() for c in t.columns} <= set(PG_TYPES)
 
 
 def _all_checks():
-    from aquamind_assets.rules import infrastructure, registry
+    from aquamind_assets.rules import catalogue, infrastructure
     from aquamind_assets.warehouse.checks import Check
 
-    mods = {*registry.BY_ASSET.values(), infrastructure}
+    mods = {*catalogue.BY_ASSET.values(), infrastructure}
     for mod in mods:
         for value in vars(mod).values():
             for c in value if isinstance(value, list | tuple) else [value]:
@@ -144,7 +145,7 @@ def test_rule_sql_only_takes_the_year_as_a_parameter():
 
 def test_database_name_with_sql_in_it_is_an_identifier(admin_url, restore_environ, capsys, tmp_path):
     """A database name carrying SQL (`x"; CREATE ROLE ...; --`) in AQUAMIND_DATABASE_URL -> the CLI creates a database of exactly that name and runs nothing else"""
-    # guard: settings._ensure_one: CREATE DATABASE {} with sql.Identifier(dbname).
+    # guard: database._ensure_one: CREATE DATABASE {} with sql.Identifier(dbname).
     h = secrets.token_hex(4)
     pwned = f"aqrp{h}"
     name = f'aquamind_rel_{h}"; CREATE ROLE {pwned}; --'
@@ -208,7 +209,7 @@ def secret_runs(admin_url, plan_cache, tmp_path_factory):
 
 def test_password_never_appears_in_output_logs_or_storage(secret_runs):
     """A password in AQUAMIND_DATABASE_URL through generate, validate, status, db url and a failing run -> absent from stdout/stderr, the Dagster event log and runs (pg_dump), asset metadata, the warehouse, DAGSTER_HOME files and dbt logs/target"""
-    # guard: settings.redact (db url, URL errors), DatabaseSettings.__repr__, settings._one_line
+    # guard: settings.redact (db url, URL errors), DatabaseSettings.__repr__, database._one_line
     # (driver errors), and the Warehouse resource reading the URL from the environment at run time
     # (defs/resources.py: database_url stays unset, so it is never part of run config or metadata).
     r = secret_runs

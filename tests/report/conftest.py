@@ -10,7 +10,7 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-from fixture_helpers import dbt_target, url_of
+from fixture_helpers import dbt_target
 
 YEARS = (2015, 2016, 2017)
 
@@ -28,19 +28,18 @@ class BuiltReport:
 
 @pytest.fixture(scope="module")
 def built_report(db_url, tmp_path_factory):
-    from aquamind_assets import settings
+    from aquamind_assets.runtime import database, settings
     from aquamind_assets.definitions import YEARLY_ASSETS, defs
     from aquamind_assets.defs import report, static
     from aquamind_assets.defs.dbt.assets import dbt_cross_year, dbt_staging, dbt_year_incremental
-    from aquamind_assets.ops.dbt_run import QUIET
+    from aquamind_assets.cli.runs import QUIET
 
     home = tmp_path_factory.mktemp("dagster_home")
     report_dir = tmp_path_factory.mktemp("report")
-    url = url_of(db_url)
-    dbt_env = settings.export_env(settings.resolve(start_embedded=False, env={"AQUAMIND_DATABASE_URL": url}),
+    dbt_env = settings.export_env(database.resolve(start_embedded=False, env={"AQUAMIND_DATABASE_URL": db_url}),
                                   env={"DAGSTER_HOME": str(home)})
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("AQUAMIND_DATABASE_URL", url)
+        mp.setenv("AQUAMIND_DATABASE_URL", db_url)
         mp.setenv("AQUAMIND_SCALE", "tiny")
         mp.setenv("DAGSTER_HOME", str(home))
         mp.setenv("AQUAMIND_REPORT_DIR", str(report_dir))

@@ -1,8 +1,9 @@
 """The HTML report, rendered by the `report` asset from the dbt marts of a tiny 2015-2017 warehouse.
 
 Checks: report.html exists and is self-contained (no external URL, nothing loaded from anywhere),
-has an inline SVG per chart, embeds each chart's rows as JSON equal to a fresh query of its mart,
-shows the summary and data-quality tables with the marts' values, depends on the dbt marts in the
+has an inline SVG per chart, embeds each chart's rows as JSON equal to the figures recomputed here
+from the marts' rows with pandas,
+shows the summary and data-quality tables with the marts' stored values, depends on the dbt marts in the
 asset graph, and renders in headless Chromium to a real PNG.
 """
 from __future__ import annotations
@@ -13,17 +14,18 @@ import re
 import shutil
 import struct
 import subprocess
+from decimal import Decimal
 from html.parser import HTMLParser
 from pathlib import Path
 
-import dagster as dg
-import psycopg
+import pandas as pd
 import pytest
+from psycopg import sql
 from psycopg.rows import dict_row
 
 from aquamind_assets.defs import report
 from aquamind_assets.defs.dbt.assets import dbt_cross_year, dbt_year_incremental
-from aquamind_assets.report.queries import CHARTS, TABLES, fetch
+from aquamind_assets.report.queries import CHARTS
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -92,13 +94,13 @@ def parsed(html) -> _Report:
     return p
 
 
-@pytest.fixture
-def conn(built_report):
-    with psycopg.connect(built_report.db_url, autocommit=True) as c:
-        yield c
+def _chart_sections(parsed: _Report) -> dict[str, dict]:
+    return {sid.removeprefix("chart-"): s for sid, s in parsed.sections.items() if sid and sid.startswith("chart-")}
 
 
-def test_report_is_written_and_materialized(built_report):
+def test_report_is_written_and_materialized(built_report, parsed):
+    """The materialization's metadata describes the file on disk: its path, URL, size, and the number
+    of charts the HTML actually holds."""
     path = built_report.html_path
     assert path.is_file() and path.stat().st_size > 10_000
     (mat,) = [m.materialization for m in built_report.result.get_asset_materialization_events()
@@ -106,7 +108,7 @@ def test_report_is_written_and_materialized(built_report):
     md = mat.metadata
     assert Path(md["path"].value).resolve() == path.resolve()
     assert md["url"].value == path.resolve().as_uri()
-    assert md["charts"].value == len(CHARTS)
+    assert md["charts"].value == len(_chart_sections(parsed)) == 6
     assert md["bytes"].value == path.stat().st_size
     assert (built_report.report_dir / "report_data.json").is_file()
 
@@ -130,52 +132,139 @@ def test_no_external_urls(html):
 
 
 def test_at_least_six_svg_charts(parsed):
-    assert len(CHARTS) >= 6
-    assert parsed.svgs >= 6
-    for name in CHARTS:
-        section = parsed.sections.get(f"chart-{name}")
-        assert section is not None, f"no section for chart {name}"
+    charts = _chart_sections(parsed)
+    assert len(charts) >= 6, sorted(charts)
+    assert set(charts) == set(CHARTS), "every chart the report defines is in the HTML, and no other"
+    for name, section in charts.items():
         assert section["svg"] == 1, f"chart {name} has no SVG (empty data?)"
+    assert parsed.svgs == len(charts), "an SVG outside the chart sections"
+
+
+def _mart(conn, name: str) -> pd.DataFrame:
+    """Every stored row of analytics.<name>, numerics as floats."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        rows = cur.execute(sql.SQL("SELECT * FROM analytics.{}").format(sql.Identifier(name))).fetchall()
+    frame = pd.DataFrame(rows)
+    for col in frame.columns:
+        if frame[col].map(lambda v: isinstance(v, Decimal)).any():
+            frame[col] = frame[col].astype(float)
+    return frame
+
+
+def _month(d) -> str:
+    return f"{d:%Y-%m}"
+
+
+def _expected_charts(conn) -> dict[str, tuple[list[str], str, int, pd.DataFrame]]:
+    """Each chart's rows recomputed with pandas from the marts' stored rows, not with the report's SQL:
+    {chart: (key columns, value column, decimals the chart rounds to, frame of unrounded values)}."""
+    sv = _mart(conn, "stat_validation")
+    sea = sv[sv.metric == "sea_temperature_annual_mean_c"][["year", "geography", "value"]]
+
+    fcr = _mart(conn, "fcr_by_batch")
+    completed = fcr[fcr.is_completed.astype(bool)]
+    first12 = completed.sort_values("batch_id").head(12)
+    life = _mart(conn, "batch_lifecycle").merge(first12[["batch_id", "batch_number", "start_date"]], on="batch_id")
+    points = pd.concat([
+        pd.DataFrame({"batch": life.batch_number, "day": life[f"{end}_date"], "weight_g": life[f"{end}_weight_g"],
+                      "start": life.start_date}) for end in ("entry", "exit")])
+    points = points.dropna(subset=["day", "weight_g"])
+    points = points[points.weight_g > 0]
+    points["day"] = [(d - s).days for d, s in zip(points.day, points.start)]
+    growth = points[["batch", "day", "weight_g"]]
+
+    mm = _mart(conn, "mortality_monthly_by_geography")
+    mm = mm[mm.environment == "sea"]
+    mortality = pd.DataFrame({"month": mm.month_start.map(_month), "geography": mm.geography_code,
+                              "mortality_pct": mm.mortality_pct})
+
+    per_kind = pd.concat([pd.DataFrame({"year": [d.year for d in completed.last_harvest_date], "kind": kind,
+                                        "fcr": completed[f"{kind}_fcr"]}) for kind in ("biological", "economic")])
+    fcr_chart = per_kind.dropna(subset=["fcr"]).groupby(["year", "kind"], as_index=False)["fcr"].mean()
+
+    hv = _mart(conn, "harvest_yearly_by_geography")
+    harvest = hv.groupby([hv.year.astype(int), "geography_code"], as_index=False)["gutted_tonnes"].sum() \
+        .rename(columns={"geography_code": "geography"})
+
+    ut = _mart(conn, "utilization_monthly")
+    ut = ut[ut.level == "geography"].assign(month=lambda f: f.month_start.map(_month))
+    sums = ut.groupby(["month", "geography_code"], as_index=False)[
+        ["occupied_container_days", "available_container_days"]].sum()
+    utilization = pd.DataFrame({"month": sums.month, "geography": sums.geography_code,
+                                "utilization_pct": 100.0 * sums.occupied_container_days
+                                / sums.available_container_days})
+    return {"sea_temperature": (["year", "geography"], "value", 3, sea),
+            "growth": (["batch", "day"], "weight_g", 2, growth),
+            "mortality": (["month", "geography"], "mortality_pct", 4, mortality),
+            "fcr": (["year", "kind"], "fcr", 3, fcr_chart),
+            "harvest": (["year", "geography"], "gutted_tonnes", 1, harvest),
+            "utilization": (["month", "geography"], "utilization_pct", 2, utilization)}
+
+
+def _plain(v):
+    return v.item() if hasattr(v, "item") else v  # numpy scalar -> Python
+
+
+def _points(records, keys: list[str], value: str) -> list[tuple]:
+    return sorted((*(_plain(r[k]) for k in keys), float(r[value])) for r in records)
 
 
 def test_embedded_json_equals_the_marts(parsed, conn):
+    """Each chart's embedded rows are its figures recomputed from the marts' stored rows (with pandas
+    here, with SQL in the report), to the chart's rounding."""
     assert set(parsed.scripts) == {f"data-{name}" for name in CHARTS}
-    with conn.cursor(row_factory=dict_row) as cur:
-        for name, (*_, sql) in CHARTS.items():
-            fresh = [dict(r) for r in cur.execute(sql).fetchall()]
-            embedded = json.loads(parsed.scripts[f"data-{name}"])
-            assert fresh, f"chart {name}: its mart query returns no rows"
-            assert embedded == fresh, f"chart {name}: embedded JSON differs from its mart"
-    # spot checks that the charts span the data: three years, two geographies
+    expected = _expected_charts(conn)
+    assert set(expected) == set(CHARTS)
+    for name, (keys, value, decimals, frame) in expected.items():
+        embedded = json.loads(parsed.scripts[f"data-{name}"])
+        assert len(frame) > 0, f"chart {name}: its marts hold no rows"
+        assert embedded and all(set(r) == {*keys, value} for r in embedded), f"chart {name}: {embedded[:1]}"
+        got, want = _points(embedded, keys, value), _points(frame.to_dict("records"), keys, value)
+        assert [g[:-1] for g in got] == [w[:-1] for w in want], f"chart {name}: not the points its marts give"
+        for g, w in zip(got, want):
+            assert abs(g[-1] - w[-1]) <= 0.5 * 10 ** -decimals + 1e-9, (name, g, w)
+    # the charts span the data: three years, two geographies, every month at sea
     sea = json.loads(parsed.scripts["data-sea_temperature"])
     assert {r["year"] for r in sea} == {2015, 2016, 2017} and {r["geography"] for r in sea} == {"FO", "SC"}
     mortality = json.loads(parsed.scripts["data-mortality"])
     assert len(mortality) == 36 * 2
 
 
-def _cells(rows: list[dict]) -> list[list[str]]:
-    return [["" if v is None else str(v) for v in r.values()] for r in rows]
+# the summary table's columns: (column of analytics.summary_by_year, decimals the table rounds it to)
+SUMMARY_COLUMNS = {"year": ("year", 0), "active_batches_at_year_end": ("active_batches_at_year_end", 0),
+                   "fish_harvested": ("fish_harvested", 0), "gutted_tonnes": ("harvest_gutted_tonnes", 1),
+                   "mortality_pct": ("mortality_pct", 2), "biological_fcr": ("avg_biological_fcr", 3),
+                   "outbreaks_started": ("outbreaks_started", 0), "treatment_success_pct": ("treatment_success_pct", 1),
+                   "utilization_pct": ("utilization_pct", 1), "total_records": ("total_records", 0)}
 
 
 def test_summary_and_data_quality_tables(parsed, conn):
-    data = fetch(conn)["tables"]
-    for name in ("summary", "data_quality"):
-        assert name in TABLES
-        section = parsed.sections.get(f"table-{name}")
-        assert section is not None, f"no {name} table"
-        rows = data[name]
-        assert rows, f"{name}: no rows in the mart"
-        header, *body = section["rows"]
-        assert header == list(rows[0]), name
-        assert body == _cells(rows), f"{name}: the table differs from its mart"
-    summary = data["summary"]
-    assert [r["year"] for r in summary] == [2015, 2016, 2017]
-    assert all(r["active_batches_at_year_end"] > 0 and r["total_records"] > 10_000 for r in summary)
-    # rows with violations (if any) are the ones flagged
+    """The HTML tables show the marts' stored rows (read here with SELECT *): the summary per year to its
+    rounding, every data-quality rule with its counts, worst first, rows with violations flagged."""
+    header, *body = parsed.sections["table-summary"]["rows"]
+    assert header == list(SUMMARY_COLUMNS)
+    summary = _mart(conn, "summary_by_year").set_index("year", drop=False)
+    assert [int(row[0]) for row in body] == sorted(summary.index) == [2015, 2016, 2017]
+    for row in body:
+        stored = summary.loc[int(row[0])]
+        for cell, (name, (column, decimals)) in zip(row, SUMMARY_COLUMNS.items()):
+            if pd.isna(stored[column]):
+                assert cell == "", (row[0], name, cell)
+            else:
+                assert abs(float(cell) - float(stored[column])) <= 0.5 * 10 ** -decimals + 1e-9, (row[0], name, cell)
+    assert (summary.active_batches_at_year_end > 0).all() and (summary.total_records > 10_000).all()
+
     dq = parsed.sections["table-data_quality"]
-    flagged = [c == "bad" for c in dq["classes"][1:]]
-    assert flagged == [r["violations"] not in (0, None) for r in data["data_quality"]]
-    assert len(data["data_quality"]) >= 25
+    header, *body = dq["rows"]
+    assert header == ["rule", "description", "examined", "violations"]
+    shown = {rule: (desc, int(examined), int(violations)) for rule, desc, examined, violations in body}
+    stored = {r.rule: (r.description or "", int(r.examined), int(r.violations))
+              for r in _mart(conn, "data_quality").itertuples()}
+    assert len(body) == len(shown) and shown == stored
+    assert len(stored) >= 25
+    violations = [int(row[3]) for row in body]
+    assert violations == sorted(violations, reverse=True), "worst first"
+    assert [c == "bad" for c in dq["classes"][1:]] == [int(r[3]) != 0 for r in body], "rows with violations flagged"
     assert "table-validation" in parsed.sections
 
 

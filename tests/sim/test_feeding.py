@@ -7,12 +7,12 @@ from collections import deque
 import numpy as np
 import pytest
 
-from aquamind_assets.scenario import load_scenario
+from aquamind_assets.config.scenario import load_scenario
+from aquamind_assets.export.feeding import US_PER_DAY, render_feeding
 from aquamind_assets.sim.calendar import EPOCH_OFFSET, FIRST_STORED_DAY, N_DAYS, YEAR, year_days
 from aquamind_assets.sim.feed_inventory import LEAD_DAYS, UNIT, feed_of_weight, simulate_feed_inventory
 from aquamind_assets.sim.plan import build_plan
 from aquamind_assets.sim.reference import FEEDS
-from aquamind_assets.sim.render_feeding import US_PER_DAY, render_feeding
 
 YEARS = range(2015, 2025)
 
@@ -29,8 +29,8 @@ def book(plan):
 
 def _render(plan, year) -> dict[str, dict[str, np.ndarray]]:
     out: dict[str, list] = {}
-    for name, cols in render_feeding(plan, year):
-        out.setdefault(name, []).append(cols)
+    for table, cols in render_feeding(plan, year):
+        out.setdefault(table.qualified, []).append(cols)
     return {k: {c: np.concatenate([p[c] for p in v]) for c in v[0]} for k, v in out.items()}
 
 

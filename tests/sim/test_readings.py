@@ -4,13 +4,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from aquamind_assets.scenario import load_scenario
+from aquamind_assets.config.scenario import load_scenario
+from aquamind_assets.export.readings import US_PER_DAY, render_environmental_events, render_readings
 from aquamind_assets.sim.calendar import YEAR as DAY_YEAR
 from aquamind_assets.sim.calendar import EPOCH_OFFSET, FIRST_STORED_DAY, MONTH, N_DAYS, year_days
 from aquamind_assets.sim.climate import EVENT_TYPES
 from aquamind_assets.sim.plan import build_plan
-from aquamind_assets.sim.readings import (RPD, US_PER_DAY, estimate_readings, render_environmental_events,
-                                          render_readings)
+from aquamind_assets.sim.readings import RPD, estimate_readings
 from aquamind_assets.sim.reference import PARAM_ID
 
 YEAR = 2020

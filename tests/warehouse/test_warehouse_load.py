@@ -17,7 +17,9 @@ from wh_specs import CHILD, EVENT, PARENT, READING, TEST_TABLES, TEST_YEARS, eve
 from aquamind_assets.warehouse import ddl
 from aquamind_assets.warehouse.checks import Check, CheckFailed
 from aquamind_assets.warehouse.frame_checks import FrameCheck
-from aquamind_assets.warehouse.load import ScenarioMismatch, StaticLoad, YearLoad
+from aquamind_assets.warehouse.load import YearLoad
+from aquamind_assets.warehouse.load_record import ScenarioMismatch
+from aquamind_assets.warehouse.static_load import StaticLoad
 from aquamind_assets.warehouse.schema import Frame
 from aquamind_assets.warehouse.status import partition_status, scenario_status
 
@@ -92,6 +94,25 @@ def test_failed_check_keeps_previous_year(conn):
     assert "e.g. " in msg and "year=2016" in msg and "sensor_id=-3" in msg and "\n" not in msg
     assert fingerprint(conn) == before
     assert status_of(conn)["checksum"] == good.checksum
+
+
+def evaluation(conn, rule="value_present", year=2016):
+    return conn.execute("SELECT examined, violations, passed, committed FROM meta.rule_evaluation "
+                        "WHERE rule = %s AND asset = 'readings' AND year = %s AND source = 'load'",
+                        (rule, year)).fetchone()
+
+
+def test_rule_results_and_phases_are_stored_with_the_load_and_a_failure_survives_its_rollback(conn):
+    load(conn, [reading_frame(2016, 4_000, seed=5)])
+    assert evaluation(conn) == (4_000, 0, True, True)
+    (phases,) = conn.execute("SELECT phases FROM meta.partition_load WHERE asset = 'readings' AND year = 2016").fetchone()
+    assert {"prepare", "write", "index", "analyze", "checks"} <= set(phases) and all(v >= 0 for v in phases.values())
+    bad = reading_frame(2016, 6_000, seed=6)
+    bad.columns["sensor_id"][:3] = -1
+    with pytest.raises(CheckFailed):
+        load(conn, [bad])
+    assert evaluation(conn) == (6_000, 3, False, False)  # recorded although the year rolled back
+    assert fingerprint(conn)[0] == 4_000
 
 
 def test_exception_in_block_and_in_stream_keep_previous_year(conn):

@@ -13,7 +13,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-FIRST_YEAR, LAST_YEAR = 2015, 2024
+from .years import FIRST_YEAR, LAST_YEAR, YEAR_SPAN
+
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
 DEFAULT_SCENARIO = SCENARIO_DIR / "default.json"
 
@@ -74,7 +75,7 @@ class Biology(Strict):
         "fry": 1.3, "parr": 2.0, "smolt": 1.9, "post_smolt": 2.3}
     stage_out_weight_g: dict[Literal["egg_alevin", "fry", "parr", "smolt"], Positive] = {
         "egg_alevin": 0.25, "fry": 5.0, "parr": 45.0, "smolt": 140.0}
-    smolt_transfer_g: dict[Geo, tuple[Positive, Positive]] = {"FO": (120.0, 400.0), "SC": (110.0, 200.0)}  # 2015 -> 2024
+    smolt_transfer_g: dict[Geo, tuple[Positive, Positive]] = {"FO": (120.0, 400.0), "SC": (110.0, 200.0)}  # first -> last stored year
     harvest_live_kg: dict[Geo, tuple[Annotated[float, Field(ge=1, le=10)], Annotated[float, Field(ge=0, le=2)]]] = {
         "FO": (5.95, 0.25), "SC": (5.15, 0.25)}
     gutted_ratio: tuple[Share, Share] = (0.83, 0.85)
@@ -136,7 +137,7 @@ def _one_line(err: ValidationError) -> str:
     if not where:
         return f"invalid scenario: {msg}"
     if e["type"] == "extra_forbidden":
-        return f"unknown scenario key {where!r}: remove it (see aquamind_assets/scenarios/default.json)"
+        return f"unknown scenario key {where!r}: remove it (see aquamind_assets/config/scenarios/default.json)"
     return f"invalid scenario value for {where!r}: {msg}"
 
 
@@ -159,14 +160,14 @@ def load_scenario(path: str | Path | None = None, **overrides) -> Scenario:
 
 
 def parse_years(text: str) -> tuple[int, int]:
-    """'2015-2024' or '2017' -> (start, end), refusing reversed or out-of-range years in one line."""
+    """'<first>-<last>' or one year -> (start, end), refusing reversed or out-of-range years in one line."""
     parts = text.split("-")
     try:
         start, end = (int(parts[0]), int(parts[-1])) if len(parts) <= 2 else (None, None)
     except ValueError:
         start = end = None
     if start is None:
-        raise ScenarioError(f"--years {text!r} is not a year or a range like 2015-2024")
+        raise ScenarioError(f"--years {text!r} is not a year or a range like {YEAR_SPAN}")
     if start > end:
         raise ScenarioError(f"--years {text!r} is reversed: write {end}-{start}")
     if start < FIRST_YEAR or end > LAST_YEAR:

