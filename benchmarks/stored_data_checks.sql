@@ -63,18 +63,18 @@ with d as (select e.container_id, e.reading_date, max(e.mean_value) filter (wher
 select round(corr(t, o)::numeric, 3) corr_temp_do,
   round(avg(o) filter (where exists (select 1 from environmental.environmental_event ev where ev.event_type = 'algae_bloom' and ev.area_id = d.area_id and d.reading_date between ev.start_date and coalesce(ev.end_date, date '2024-12-31')))::numeric, 2) do_bloom_days,
   round(avg(o)::numeric, 2) do_all_days from d;
-\echo == issue 3: sea mortality per geography-month against the REFERENCE 5 bands (seeds/validation_bands.csv)
+\echo == issue 3: sea mortality per geography-month against the docs/domain.md §5 bands (seeds/validation_bands.csv)
 select m.geography_code, count(*) months, count(*) filter (where m.mortality_pct between b.lower and b.upper) in_band,
   count(*) filter (where m.mortality_pct < b.lower) below, count(*) filter (where m.mortality_pct > b.upper) above
 from analytics.mortality_monthly_by_geography m
 join analytics.validation_bands b on b.metric = 'sea_monthly_mortality_pct' and b.geography = m.geography_code
 where m.environment = 'sea' group by 1 order by 1;
-\echo == issue 3: sea mortality % by month of the year (median over the ten years): REFERENCE 5 wants the low in May-June, the high in August-October
+\echo == issue 3: sea mortality % by month of the year (median over the ten years): docs/domain.md §5 wants the low in May-June, the high in August-October
 select m.geography_code, extract(month from m.month_start)::int as month,
   round(percentile_cont(0.5) within group (order by m.mortality_pct)::numeric, 2) median_pct,
   round(max(m.mortality_pct)::numeric, 2) max_pct
 from analytics.mortality_monthly_by_geography m where m.environment = 'sea' group by 1, 2 order by 1, 2;
-\echo == issue 4: salinity readings per geography and container kind, share inside REFERENCE 7 (FO 33-35, SC 25-34)
+\echo == issue 4: salinity readings per geography and container kind, share inside docs/domain.md §7 (FO 33-35, SC 25-34)
 with b(geography_code, lo, hi) as (values ('FO', 33, 35), ('SC', 25, 34))
 select l.geography_code, l.is_sea, count(*) readings, round(min(value)::numeric, 2) min, round(max(value)::numeric, 2) max,
   round(avg((value between b.lo and b.hi)::int)::numeric, 5) share_in_range,
@@ -82,7 +82,7 @@ select l.geography_code, l.is_sea, count(*) readings, round(min(value)::numeric,
 from environmental.environmental_reading r join analytics.int_container_location l on l.container_id = r.container_id
 join b on b.geography_code = l.geography_code
 where r.parameter_id = (select id from environmental.environmental_parameter where code = 'salinity') group by 1, 2;
-\echo == issue 3: smolts put to sea (millions) and harvest (kt gutted) per year and geography vs REFERENCE 1 (FO 12-19 M smolts, 50-85 kt; SC 6-7 M, 20-35 kt)
+\echo == issue 3: smolts put to sea (millions) and harvest (kt gutted) per year and geography vs docs/domain.md §1 (FO 12-19 M smolts, 50-85 kt; SC 6-7 M, 20-35 kt)
 with smolts as (
   select t.year, l.geography_code, sum(t.transferred_count) / 1e6 as smolts_m
   from batch.transfer_action t

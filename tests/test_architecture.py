@@ -233,3 +233,15 @@ def test_a_missing_manifest_is_a_clear_error_not_a_parse(tmp_path):
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "no dbt manifest" in proc.stdout and "./scripts/setup" in proc.stdout
+
+
+OUTSIDE = re.compile(r"REFERENCE \d|REFERENCE\.md|reference/[\w-]+\.md|predecessor-notes|\.\./shared")
+
+
+def test_citations_point_inside_the_repository():
+    """The package, the dbt project and the report cite docs/domain.md, never files outside the repo."""
+    texts = [*PACKAGE.rglob("*.py"), *(ROOT / "dbt_project").glob("[!t]*/**/*.*"),
+             ROOT / "dbt_project" / "dbt_project.yml"]
+    found = [f"{p.relative_to(ROOT)}:{n}" for p in texts if p.is_file() and "target" not in p.parts
+             for n, line in enumerate(p.read_text(errors="replace").splitlines(), 1) if OUTSIDE.search(line)]
+    assert found == []

@@ -151,20 +151,24 @@ YEARLY_ASSETS = {"batches", "mortality_events", "harvest", "environmental_readin
 
 def test_generate_a_single_later_year_on_a_fresh_database(e2e):
     """2016 alone with no earlier year stored: every yearly asset records a load of 2016 and of nothing
-    else, and each table it names holds exactly the recorded rows, all of them in 2016."""
+    else (the static tables record theirs as year 0), and each table a record names holds exactly the
+    recorded rows, a yearly table all of them in 2016."""
     p = run(["generate", "--scale", "tiny", "--years", "2016", "--no-dbt"], e2e["env"])
     _no_traceback(p)
     assert p.returncode == 0, p.stderr.strip().splitlines()[-1]
     with psycopg.connect(e2e["url"], autocommit=True) as c:
-        records = dict(((a, y), rows) for a, y, rows in c.execute("SELECT asset, year, rows FROM meta.partition_load"))
-        assert set(records) == {(a, 2016) for a in YEARLY_ASSETS}
-        for (asset, _), rows in records.items():
+        records = {(a, y): rows for a, y, rows in c.execute("SELECT asset, year, rows FROM meta.partition_load")}
+        assert set(records) == {(a, 2016) for a in YEARLY_ASSETS} | {("static", 0)} | {("static", 0)}
+        for (asset, year), rows in records.items():
             assert sum(rows.values()) > 0, asset
             for table, n in rows.items():
-                schema, name = table.split(".")
-                stored = dict(c.execute(sql.SQL("SELECT year, count(*) FROM {}.{} GROUP BY year").format(
-                    sql.Identifier(schema), sql.Identifier(name))).fetchall())
-                assert stored == ({2016: n} if n else {}), (asset, table, stored, n)
+                ident = sql.Identifier(*table.split("."))
+                if year == 0:
+                    stored = c.execute(sql.SQL("SELECT count(*) FROM {}").format(ident)).fetchone()[0]
+                    assert stored == n, (table, stored, n)
+                else:
+                    by_year = dict(c.execute(sql.SQL("SELECT year, count(*) FROM {} GROUP BY year").format(ident)))
+                    assert by_year == ({year: n} if n else {}), (asset, table, by_year, n)
         assert records[("batches", 2016)]["batch.assignment_daily_state"] > 1000
 
 

@@ -66,7 +66,7 @@ ScaleName = Literal["tiny", "small", "full", "full2x"]
 
 
 class Biology(Strict):
-    """Numbers from REFERENCE.md; the defaults are the calibrated values."""
+    """Numbers from docs/domain.md; the defaults are the calibrated values."""
 
     eggs_per_batch: tuple[Annotated[float, Field(ge=1e4, le=1e7)], Annotated[float, Field(ge=1e4, le=1e7)]] = (3.0e6, 3.5e6)
     external_egg_share: float = Field(0.6, ge=0, le=1)

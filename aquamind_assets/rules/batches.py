@@ -18,7 +18,7 @@ RULES = [
           f"""SELECT id, assignment_date, departure_date FROM {A} WHERE year = %(year)s
               AND (departure_date <= assignment_date OR departure_date > {LAST_DAY}) LIMIT 5"""),
     in_window(S, "state_date", "daily state row"),
-    Check("no_double_booking", "a container never holds two batches at once (REFERENCE 2, 10)",
+    Check("no_double_booking", "a container never holds two batches at once (docs/domain.md §2, §10)",
           f"""SELECT count(*), count(*) FILTER (WHERE EXISTS (
                  SELECT 1 FROM {A} b WHERE b.container_id = a.container_id AND b.id <> a.id
                    AND b.assignment_date < coalesce(a.departure_date, {OPEN_END})
@@ -30,7 +30,7 @@ RULES = [
                AND a.assignment_date < coalesce(b.departure_date, {OPEN_END})
               WHERE a.year = %(year)s LIMIT 5"""),
     Check("container_capacity", "no container holds more fish or biomass than it allows, and sea pens "
-          "keep the Faroese density limits 10/15/20/25 kg/m3 (REFERENCE 10)",
+          "keep the Faroese density limits 10/15/20/25 kg/m3 (docs/domain.md §10)",
           f"""SELECT count(*), count(*) FILTER (WHERE s.population > c.max_count
                  OR s.biomass_kg > c.max_biomass_kg * 1.0001
                  OR (c.is_sea AND s.biomass_kg / c.volume_m3 > CASE WHEN s.avg_weight_g < 1000 THEN 10
@@ -39,7 +39,7 @@ RULES = [
           f"""SELECT s.assignment_id, s.state_date, s.population, c.max_count, s.biomass_kg, c.max_biomass_kg
               FROM {S} s JOIN infrastructure.container c ON c.id = s.container_id WHERE s.year = %(year)s
               AND (s.population > c.max_count OR s.biomass_kg > c.max_biomass_kg * 1.0001) LIMIT 5"""),
-    Check("fish_non_negative", "no negative fish and never more deaths than fish (REFERENCE 10)",
+    Check("fish_non_negative", "no negative fish and never more deaths than fish (docs/domain.md §10)",
           f"""SELECT count(*), count(*) FILTER (WHERE population < 0 OR deaths < 0 OR deaths > population)
               FROM {S} WHERE year = %(year)s""",
           f"SELECT assignment_id, state_date, population, deaths FROM {S} WHERE year = %(year)s "
@@ -53,7 +53,7 @@ RULES = [
                   lead(population) OVER (PARTITION BY assignment_id ORDER BY state_date) AS nxt
                   FROM {S} WHERE year = %(year)s) x WHERE nxt <> population - deaths LIMIT 5"""),
     Check("transfer_conservation", "population is conserved across every transfer: actions sum to the "
-          "workflow, source = transferred + losses (REFERENCE 3, 10)",
+          "workflow, source = transferred + losses (docs/domain.md §3, §10)",
           """SELECT count(*), count(*) FILTER (WHERE coalesce(t.n, -1) <> w.transferred_count
                  OR w.transferred_count + w.mortality_count <> w.source_count)
              FROM batch.batch_transfer_workflow w LEFT JOIN (SELECT workflow_id, sum(transferred_count) n

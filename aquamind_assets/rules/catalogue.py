@@ -19,7 +19,7 @@ from ..warehouse.locks import named_tables
 from . import batches, environment, feeding, growth, harvest, health, infrastructure, mortality
 
 STATIC_ASSET = "static"  # the load record's name for the reference data and infrastructure
-_SECTION = re.compile(r"(?:REFERENCE|§)\s*([\d.]+(?:\s*,\s*[\d.]+)*)")
+_SECTION = re.compile(r"§([\d.]+)")
 _TABLE = re.compile(r"^(infrastructure|batch|inventory|health|environmental|harvest)\.\w+$")
 
 
@@ -41,7 +41,7 @@ class Rule:
     @property
     def sections(self) -> tuple[str, ...]:
         """The domain sections (docs/domain.md) the description cites."""
-        return tuple(s.strip() for m in _SECTION.findall(self.description) for s in m.split(","))
+        return tuple(_SECTION.findall(self.description))
 
     @property
     def at_load(self) -> Check | FrameCheck:

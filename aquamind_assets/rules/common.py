@@ -18,7 +18,7 @@ def in_window(table: str, date_col: str, what: str, ts: bool = False, min_examin
     d = f"t.{date_col}::date" if ts else f"t.{date_col}"
     return Check(
         name=f"{table.split('.')[-1]}_in_assignment_window",
-        description=f"every {what} lies inside its assignment's window (REFERENCE 2)",
+        description=f"every {what} lies inside its assignment's window (docs/domain.md §2)",
         count_sql=f"""SELECT count(*), count(*) FILTER (WHERE {d} < a.assignment_date
                           OR (a.departure_date IS NOT NULL AND {d} >= a.departure_date))
                       FROM {table} t JOIN batch.batch_container_assignment a ON a.id = t.assignment_id

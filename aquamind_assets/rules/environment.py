@@ -67,12 +67,12 @@ AUDIT = [
     _counted("environmental_reading_owning_year", f"the owning year is the reading's year; no date after {LAST_DATE}",
              "n", "bad_year", WHERE["year"]),
     _counted("environmental_reading_in_assignment_window",
-             "every reading lies inside its assignment's window (REFERENCE 2)", "n_window", "bad_window",
+             "every reading lies inside its assignment's window (docs/domain.md §2)", "n_window", "bad_window",
              WHERE["window"], min_examined=0),
     _counted("reading_sensor_matches", "a reading comes from a sensor of its own container and parameter, "
-             "and salinity is read only in sea containers (REFERENCE 7, 10)", "n", "bad_sensor", WHERE["sensor"]),
+             "and salinity is read only in sea containers (docs/domain.md §7, §10)", "n", "bad_sensor", WHERE["sensor"]),
     _counted("reading_in_range", "every value lies within its parameter's physical range; sea temperature "
-             "never above 18 C (REFERENCE 7)", "n", "bad_value", WHERE["value"]),
+             "never above 18 C (docs/domain.md §7)", "n", "bad_value", WHERE["value"]),
 ]
 RULES = [owning_year("environmental.environmental_event", "start_date"), SAMPLE_RULE]
 CROSS_YEAR = [orphans(R, "reading")]

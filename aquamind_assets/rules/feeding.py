@@ -1,6 +1,6 @@
 """Rules for `feeding`: meals sum to the daily ration, feed comes from the unit's own store, the
 stock balances to the gram and chains day to day, no store overfilled or run below zero, no feed
-eaten that was never bought (REFERENCE 6, 10). Quantities are exact binary fractions of a kg, so
+eaten that was never bought (docs/domain.md §6, §10). Quantities are exact binary fractions of a kg, so
 0.001 kg tolerances only absorb the plan's float4 ration, not drift.
 """
 from __future__ import annotations
@@ -83,7 +83,7 @@ RULES = [
     in_window(E, "feeding_time", "feeding event", ts=True),
     _meals("meals_sum_to_daily_feed", "an assignment-day's meals sum to its daily state's feed_kg (within "
            "0.001 kg) in 2-4 meals (one for a ration of a few grams); no meal on a day without a ration "
-           "(REFERENCE 6)",
+           "(docs/domain.md §6)",
            "abs(coalesce(s.kg, 0) - coalesce(s.feed_kg, 0)) > 0.001 OR s.meals > 4 OR (s.meals < 2 AND s.kg >= 0.01)",
            "s.assignment_id, s.state_date, s.feed_kg, s.meal_assignment, s.d, s.kg, s.meals"),
     _meals("daily_ration_percentage", "a day's meals are a sane share of the biomass for the stage "
@@ -92,7 +92,7 @@ RULES = [
     _rule("feeding_matches_daily_state", "a meal carries its assignment's batch, container and biomass "
           "that day, a positive amount and cost, feeding_percentage = amount / biomass x 100 (<= 5 % a "
           "meal), the pellet size for the fish's mean weight and a feed store of the unit's own hall or "
-          "site (REFERENCE 6)", EVENT_STATE,
+          "site (docs/domain.md §6)", EVENT_STATE,
           """s.assignment_id IS NULL OR e.batch_id <> s.batch_id OR e.container_id <> s.container_id
              OR e.batch_biomass_kg <> s.biomass_kg OR e.amount_kg <= 0 OR e.feed_cost <= 0
              OR e.feeding_percentage <= 0 OR e.feeding_percentage > 5
@@ -103,7 +103,7 @@ RULES = [
           "e.id, e.assignment_id, e.feeding_time, e.feed_id, s.avg_weight_g, e.feed_container_id, "
           "e.batch_biomass_kg, s.biomass_kg, e.feeding_percentage", where="e.year = %(year)s"),
     _rule("feed_stock_balance", "opening + purchased - consumed = closing per store, feed and day, and "
-          "no quantity is negative (REFERENCE 6, 10)", S,
+          "no quantity is negative (docs/domain.md §6, §10)", S,
           """abs(opening_kg + purchased_kg - consumed_kg - closing_kg) > 0.001 OR opening_kg < 0
              OR purchased_kg < 0 OR consumed_kg < 0 OR closing_kg < 0 OR consumed_cost < 0""",
           "feed_container_id, feed_id, stock_date, opening_kg, purchased_kg, consumed_kg, closing_kg",
@@ -120,7 +120,7 @@ RULES = [
           "abs(coalesce(l.kg, 0) - coalesce(s.opening_kg, 0)) > 0.001 OR NOT coalesce(l.ok, true)",
           "feed_container_id, feed_id, s.opening_kg, l.kg, l.ok"),
     _rule("feed_consumed_is_meals", "what a store issues of a feed in a day is exactly that day's meals "
-          "from it, at their FIFO cost: no meal from a store without stock (REFERENCE 6, 10)", CONSUMED,
+          "from it, at their FIFO cost: no meal from a store without stock (docs/domain.md §6, §10)", CONSUMED,
           """abs(coalesce(s.consumed_kg, 0) - coalesce(m.kg, 0)) > 0.001
              OR abs(coalesce(s.consumed_cost, 0) - coalesce(m.cost, 0)) > 0.001 + 1e-5 * coalesce(m.cost, 0)""",
           "feed_container_id, feed_id, stock_date, s.consumed_kg, m.kg, s.consumed_cost, m.cost"),
@@ -131,14 +131,14 @@ RULES = [
           "abs(coalesce(s.purchased_kg, 0) - coalesce(p.kg, 0)) > 0.001",
           "feed_container_id, feed_id, stock_date, s.purchased_kg, p.kg"),
     _rule("feed_purchase_valid", "an order is whole kg, costs 1.0-2.5 EUR/kg and lands exactly the "
-          f"supplier's lead time after it was placed, by {LAST_DATE} (REFERENCE 6)",
+          f"supplier's lead time after it was placed, by {LAST_DATE} (docs/domain.md §6)",
           f"{P} p JOIN inventory.feed_supplier fs ON fs.id = p.supplier_id",
           f"""p.quantity_kg <= 0 OR p.quantity_kg <> round(p.quantity_kg) OR p.cost_per_kg NOT BETWEEN 1.0 AND 2.5
              OR p.delivery_date - p.order_date <> fs.lead_time_days OR p.delivery_date > {LAST_DAY}""",
           "p.id, p.order_date, p.delivery_date, fs.lead_time_days, p.quantity_kg, p.cost_per_kg",
           where="p.year = %(year)s"),
     _rule("feed_store_capacity", "no silo or barge ever holds more than its capacity, all feeds together, "
-          "counting the day's deliveries before its meals (REFERENCE 6)",
+          "counting the day's deliveries before its meals (docs/domain.md §6)",
           f"""(SELECT s.feed_container_id, s.stock_date, sum(s.opening_kg + s.purchased_kg) AS kg,
                  min(fc.capacity_kg) AS capacity_kg FROM {S} s
                JOIN infrastructure.feed_container fc ON fc.id = s.feed_container_id

@@ -16,7 +16,7 @@ RULES = [
     owning_year(G, "sample_date"),
     in_window(G, "sample_date", "growth sample"),
     Check("growth_sample_condition_factor", "condition factor K = 100 W / L^3 is 1.0-1.4 and follows from "
-          "the stored mean weight and length (REFERENCE 4)",
+          "the stored mean weight and length (docs/domain.md §4)",
           f"SELECT count(*), count(*) FILTER (WHERE {_BAD_K}) FROM {G} g WHERE g.year = %(year)s",
           f"""SELECT g.id, g.avg_weight_g, g.avg_length_cm, g.condition_factor, {_K} AS k FROM {G} g
               WHERE g.year = %(year)s AND ({_BAD_K}) LIMIT 5"""),

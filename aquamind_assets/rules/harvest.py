@@ -21,7 +21,7 @@ RULES = [
               ON l.harvest_event_id = e.id LEFT JOIN batch.assignment_daily_state s
               ON s.assignment_id = e.assignment_id AND s.state_date = e.event_date AND s.year = %(year)s
               WHERE e.year = %(year)s AND l.n IS DISTINCT FROM s.population LIMIT 5""", min_examined=0),
-    Check("gutted_below_live", "gutted weight is 83-85 % of live weight and never above it (REFERENCE 9)",
+    Check("gutted_below_live", "gutted weight is 83-85 % of live weight and never above it (docs/domain.md §9)",
           f"""SELECT count(*), count(*) FILTER (WHERE gutted_weight_kg > live_weight_kg
                  OR (unit_count > 0 AND gutted_weight_kg < 0.8 * live_weight_kg)) FROM {L} WHERE year = %(year)s""",
           f"""SELECT id, live_weight_kg, gutted_weight_kg FROM {L} WHERE year = %(year)s

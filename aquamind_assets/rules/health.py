@@ -1,6 +1,6 @@
 """Rules for `health`: windows and owning year, vaccination timing, lice only at sea, treatments that
 follow their count, withholding kept (no harvest inside one), no antibiotics in the Faroes, health
-checks computed from their fish with K 1.0-1.4 and scores 0-3 (REFERENCE 8, 10).
+checks computed from their fish with K 1.0-1.4 and scores 0-3 (docs/domain.md §8, §10).
 
 Events a year may legitimately lack (vaccinations, treatments, outbreaks) are checked with
 min_examined 0; continuous monitoring (lice counts, health checks, lab samples, journal) must exist.
@@ -38,7 +38,7 @@ _IN_WITHHOLDING = """h.assignment_id = t.assignment_id AND h.event_date >= t.tre
 def no_harvest_in_withholding(year_filter: str = "t.year = %(year)s") -> Check:
     """Treatments (of the year, or all) with a harvest of their pen before the withholding ends."""
     return _rule("no_harvest_in_withholding", "no pen is harvested between a treatment and the end of its "
-                 "withholding period, treatment_date + duration + withholding (REFERENCE 8, 10)",
+                 "withholding period, treatment_date + duration + withholding (docs/domain.md §8, §10)",
                  f"FROM {T} t WHERE {year_filter}", f"EXISTS (SELECT 1 FROM {HE} h WHERE {_IN_WITHHOLDING})",
                  "t.id, t.assignment_id, t.treatment_date, t.duration_days, t.withholding_days", 0)
 
@@ -46,7 +46,7 @@ def no_harvest_in_withholding(year_filter: str = "t.year = %(year)s") -> Check:
 # for the harvest asset's RULES: this year's harvest events against treatments of any year
 HARVEST_OUTSIDE_WITHHOLDING = _rule(
     "harvest_outside_withholding", "no harvest event falls inside a treatment's withholding period of its pen "
-    "(REFERENCE 8, 10)", f"FROM {HE} h WHERE h.year = %(year)s",
+    "(docs/domain.md §8, §10)", f"FROM {HE} h WHERE h.year = %(year)s",
     f"EXISTS (SELECT 1 FROM {T} t WHERE {_IN_WITHHOLDING})", "h.id, h.assignment_id, h.event_date", 0)
 
 _THRESHOLD = "CASE WHEN extract(month FROM c.count_date) BETWEEN 2 AND 6 THEN 0.5 ELSE 1.0 END"
@@ -62,19 +62,19 @@ RULES = [
     _optional(in_window(T, "treatment_date", "treatment")), in_window(E, "sampling_date", "health sampling event"),
     in_window(X, "sample_date", "lab sample"), in_window(J, "entry_date", "journal entry"),
     _rule("vaccination_before_sea", "vaccination at >= 25 g, in freshwater, before the batch's sea transfer "
-          "(REFERENCE 8)", f"""FROM {V} v JOIN {A} a ON a.id = v.assignment_id
+          "(docs/domain.md §8)", f"""FROM {V} v JOIN {A} a ON a.id = v.assignment_id
               LEFT JOIN (SELECT batch_id, min(assignment_date) AS sea_date FROM {A}
                          WHERE lifecycle_stage_id = {ADULT_STAGE} GROUP BY batch_id) s ON s.batch_id = v.batch_id
               WHERE v.year = %(year)s""",  # one pass over the assignments, not one per vaccination
           f"""v.avg_weight_g < 25 OR a.lifecycle_stage_id = {ADULT_STAGE} OR a.batch_id <> v.batch_id
               OR s.sea_date <= v.vaccination_date""",
           "v.id, v.batch_id, v.vaccination_date, v.avg_weight_g, a.lifecycle_stage_id", 0),
-    _rule("lice_count_at_sea", "lice are counted only in sea pens, on the pen's own batch (REFERENCE 8)",
+    _rule("lice_count_at_sea", "lice are counted only in sea pens, on the pen's own batch (docs/domain.md §8)",
           f"FROM {L} l JOIN {A} a ON a.id = l.assignment_id WHERE l.year = %(year)s",
           f"a.lifecycle_stage_id <> {ADULT_STAGE} OR a.batch_id <> l.batch_id OR l.fish_sampled <= 0",
           "l.id, l.assignment_id, a.lifecycle_stage_id, l.count_date"),
     _rule("lice_treatment_follows_count", "a delousing follows the previous day's count of its pen, above "
-          "0.5 (Feb-June) or 1.0 (July-Jan) adult females per fish, and lice_before is that count (REFERENCE 8)",
+          "0.5 (Feb-June) or 1.0 (July-Jan) adult females per fish, and lice_before is that count (docs/domain.md §8)",
           f"""FROM {T} t LEFT JOIN {L} c ON c.assignment_id = t.assignment_id AND c.count_date = t.treatment_date - 1
                 AND c.lice_type_id = {ADULT_FEMALE_LEP} WHERE t.year = %(year)s AND t.lice_before IS NOT NULL
                 AND t.treatment_date > make_date(%(year)s, 1, 1)""",
@@ -89,7 +89,7 @@ RULES = [
                 + t.withholding_days <= {LAST_DAY} THEN t.treatment_date + t.duration_days + t.withholding_days END)
              OR (tt.category = 'lice') <> (t.lice_before IS NOT NULL)""",
           "t.id, t.treatment_date, t.duration_days, t.withholding_days, t.withholding_end_date, tt.code", 0),
-    _rule("no_antibiotics_in_faroes", "no antibiotic treatment of a Faroese batch (REFERENCE 8)",
+    _rule("no_antibiotics_in_faroes", "no antibiotic treatment of a Faroese batch (docs/domain.md §8)",
           f"""FROM {T} t JOIN health.treatment_type tt ON tt.id = t.treatment_type_id
               JOIN batch.batch b ON b.id = t.batch_id JOIN infrastructure.geography g ON g.id = b.geography_id
               WHERE t.year = %(year)s""",
@@ -99,12 +99,12 @@ RULES = [
           f"FROM {O} o LEFT JOIN health.disease d ON d.id = o.disease_id WHERE o.year = %(year)s",
           "d.id IS NULL OR o.end_date < o.start_date", "o.id, o.disease_id, o.start_date, o.end_date", 0),
     _rule("health_check_from_fish", "a health check samples 10-30 fish of a post-smolt tank or sea pen and its "
-          "count and averages are computed from its stored fish (REFERENCE 8, 10)", _SAMPLED,
+          "count and averages are computed from its stored fish (docs/domain.md §8, §10)", _SAMPLED,
           """o.n IS DISTINCT FROM e.fish_sampled OR e.fish_sampled NOT BETWEEN 10 AND 30
              OR a.lifecycle_stage_id NOT IN (5, 6) OR abs(e.avg_weight_g - o.w) > 0.001 * o.w
              OR abs(e.avg_length_cm - o.l) > 0.001 * o.l OR abs(e.avg_k_factor - o.k) > 0.001 * o.k""",
           "e.id, e.fish_sampled, o.n, e.avg_weight_g, o.w, e.avg_k_factor, o.k"),
-    _rule("fish_condition_factor", "every sampled fish has K = 100 W / L^3 within 1.0-1.4 (REFERENCE 4)",
+    _rule("fish_condition_factor", "every sampled fish has K = 100 W / L^3 within 1.0-1.4 (docs/domain.md §4)",
           f"FROM {F} f WHERE f.year = %(year)s",
           "f.length_cm <= 0 OR 100.0 * f.weight_g / f.length_cm ^ 3 NOT BETWEEN 1.0 AND 1.4",
           "f.id, f.weight_g, f.length_cm"),

@@ -148,11 +148,11 @@ FRAME_RULES = [
     FrameCheck("environmental_reading_owning_year", "the owning year is the reading's year; no date after "
                f"{LAST_DATE} (every row, as written)", R, _bad_year, lookup=dimensions, reads=DIMENSION_TABLES),
     FrameCheck("environmental_reading_in_assignment_window", "every reading lies inside its stored "
-               "assignment's window (REFERENCE 2; every row with a stored assignment, as written)", R,
+               "assignment's window (docs/domain.md §2; every row with a stored assignment, as written)", R,
                _bad_window, lookup=dimensions, reads=DIMENSION_TABLES, examined=_has_assignment, min_examined=0),
     FrameCheck("reading_sensor_matches", "a reading comes from a stored sensor of its own container and "
-               "parameter, and salinity is read only in sea containers (REFERENCE 7, 10; every row, as written)",
+               "parameter, and salinity is read only in sea containers (docs/domain.md §7, §10; every row, as written)",
                R, _bad_sensor, lookup=dimensions, reads=DIMENSION_TABLES),
     FrameCheck("reading_in_range", "every value lies within its parameter's stored range; sea temperature "
-               "never above 18 C (REFERENCE 7; every row, as written)", R, _bad_value, lookup=dimensions, reads=DIMENSION_TABLES),
+               "never above 18 C (docs/domain.md §7; every row, as written)", R, _bad_value, lookup=dimensions, reads=DIMENSION_TABLES),
 ]

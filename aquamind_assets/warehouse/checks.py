@@ -15,7 +15,7 @@ class Check:
     """A rule over stored rows; count_sql returns one row (examined bigint, violations bigint)."""
 
     name: str  # rule id, e.g. "assignment_window"
-    description: str  # one line naming the invariant (may cite REFERENCE.md section)
+    description: str  # one line naming the invariant (may cite docs/domain.md section)
     count_sql: str
     sample_sql: str = ""  # up to 5 offending rows, same params
     min_examined: int = 1

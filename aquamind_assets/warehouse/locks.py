@@ -38,6 +38,8 @@ from psycopg.rows import tuple_row
 
 ACCESS_SHARE, ROW_EXCLUSIVE, ACCESS_EXCLUSIVE = "ACCESS SHARE", "ROW EXCLUSIVE", "ACCESS EXCLUSIVE"
 STRENGTH = {ACCESS_SHARE: 0, ROW_EXCLUSIVE: 1, ACCESS_EXCLUSIVE: 2}  # each permits what the weaker ones do
+_MODE_SQL = {ACCESS_SHARE: sql.SQL("ACCESS SHARE"), ROW_EXCLUSIVE: sql.SQL("ROW EXCLUSIVE"),
+             ACCESS_EXCLUSIVE: sql.SQL("ACCESS EXCLUSIVE")}
 PG_MODE = {ACCESS_SHARE: "AccessShareLock", ROW_EXCLUSIVE: "RowExclusiveLock",
            ACCESS_EXCLUSIVE: "AccessExclusiveLock"}
 META_TABLES = ("meta.partition_load", "meta.rule_evaluation", "meta.scenario")
@@ -149,7 +151,7 @@ def acquire(cur, plan: LockPlan) -> None:
     for schema, name, mode in plan.ordered():
         try:
             cur.execute(sql.SQL("LOCK TABLE ONLY {}.{} IN {} MODE").format(
-                sql.Identifier(schema), sql.Identifier(name), sql.SQL(mode)))
+                sql.Identifier(schema), sql.Identifier(name), _MODE_SQL[mode]))
         except (errors.DeadlockDetected, errors.LockNotAvailable) as e:
             kind = "deadlock" if isinstance(e, errors.DeadlockDetected) else "lock timeout"
             raise LockConflict(kind, f"{schema}.{name}", mode) from e

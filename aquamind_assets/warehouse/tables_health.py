@@ -1,6 +1,6 @@
 """Table specs for the health and growth-sample assets (see tables.py for conventions).
 
-Every row that happens to fish carries its assignment (REFERENCE 2); ids are derived from plan
+Every row that happens to fish carries its assignment (docs/domain.md §2); ids are derived from plan
 indices so a year can be rebuilt alone. Nullable only where the value may not exist yet on
 the last stored day (a withholding end or lab result after it) or does not apply (a freshwater outbreak
 has no sea area, a disease treatment has no lice count).
@@ -18,7 +18,7 @@ GROWTH_SAMPLE = yearly("batch", "growth_sample",
 VACCINATION = yearly("health", "vaccination",
     C("id", "int4"), C("batch_id", "int4"), C("assignment_id", "int4"), C("vaccination_date", "date"),
     C("vaccination_type_id", "int4"), C("avg_weight_g", "float4"), C("fish_count", "int4"),
-    description="One row per tank of a batch vaccinated (>= 25 g, before sea transfer; REFERENCE 8).")
+    description="One row per tank of a batch vaccinated (>= 25 g, before sea transfer; docs/domain.md §8).")
 LICE_COUNT = yearly("health", "lice_count",
     C("id", "int8"), C("batch_id", "int4"), C("assignment_id", "int4"), C("count_date", "date"),
     C("lice_type_id", "int4"), C("fish_sampled", "int4"), C("count_value", "int4"),
@@ -31,7 +31,7 @@ TREATMENT = yearly("health", "treatment",
     C("withholding_end_date", "date", True, f"treatment_date + duration + withholding; NULL after {LAST_DATE}"),
     C("outcome", "text"),
     C("lice_before", "float4", True, "adult female lice per fish at the count that triggered it"),
-    description="Delousing and disease treatments; no harvest before the withholding end (REFERENCE 8).")
+    description="Delousing and disease treatments; no harvest before the withholding end (docs/domain.md §8).")
 DISEASE_OUTBREAK = yearly("health", "disease_outbreak",
     C("id", "int4"), C("batch_id", "int4"), C("disease_id", "int4"),
     C("area_id", "int4", True, "sea site; NULL in freshwater"), C("start_date", "date"),

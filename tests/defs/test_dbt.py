@@ -287,7 +287,7 @@ def test_biological_fcr_per_completed_batch(conn):
     for b, fcr in direct.items():
         assert fcr is not None and fcr > 0, b
         assert _close(mart[b], fcr, 1e-7), (b, mart[b], fcr)
-        assert 0.9 < fcr < 1.6, (b, fcr)  # REFERENCE band 1.0-1.4 for the mean; a batch may stray a little
+        assert 0.9 < fcr < 1.6, (b, fcr)  # docs/domain.md §6 band 1.0-1.4 for the mean; a batch may stray a little
 
 
 @pytest.mark.usefixtures("built")

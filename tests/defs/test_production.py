@@ -253,6 +253,11 @@ INJECTIONS: dict[str, tuple[int, str]] = {
         WHERE year = 2016 AND id = (SELECT min(id) FROM {L} WHERE year = 2016 AND live_weight_kg > 0)"""),
     "harvest_event_has_assignment": (0, f"""UPDATE {E} SET assignment_id = 999999
         WHERE year = 2016 AND id = (SELECT min(id) FROM {E} WHERE year = 2016)"""),
+    # a harvest the day a treatment ends, the first day of its withholding period
+    "harvest_outside_withholding": (2016, f"""INSERT INTO {E} (year, id, batch_id, assignment_id, event_date,
+        geography_id, document_ref, is_early)
+        SELECT 2016, 999999, t.batch_id, t.assignment_id, t.treatment_date + t.duration_days, 1, 'HRV-TEST', false
+        FROM health.treatment t WHERE t.year = 2016 AND t.withholding_days > 0 ORDER BY t.id LIMIT 1"""),
     # environment
     "environmental_reading_owning_year": (2016, f"""UPDATE {R} SET reading_time = TIMESTAMPTZ '2025-01-01 06:00+00'
         WHERE year = 2016 AND (sensor_id, reading_time) = {ONE_READING}"""),

@@ -36,7 +36,8 @@ def main() -> int:
     from aquamind_assets.definitions import YEARLY_ASSETS, defs
 
     if args.pace > 0:
-        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        here = Path(__file__).resolve().parent
+        sys.path[:0] = [str(here), str(here.parent)]  # rel_helpers, and the tests/ helpers it imports
         from rel_helpers import paced
 
         loading.frames = paced(loading.frames, args.pace, args.slice)  # looked up at call time

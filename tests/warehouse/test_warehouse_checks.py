@@ -14,7 +14,7 @@ def count_sql(where: str) -> str:
 
 def test_run_checks_results_and_message(conn):
     checks = [
-        Check("x_present", "x is set (REFERENCE.md section 10)", count_sql("x IS NULL"),
+        Check("x_present", "x is set (docs/domain.md §10)", count_sql("x IS NULL"),
               f"SELECT * FROM {ROWS} WHERE x IS NULL AND id <= %(limit)s"),
         Check("names_like", "names match '%%'", count_sql("name NOT LIKE '%%'")),
         Check("multiline", "names are one line", count_sql("name LIKE '%%' || chr(10) || '%%'"),
@@ -29,7 +29,7 @@ def test_run_checks_results_and_message(conn):
     with pytest.raises(CheckFailed) as info:
         raise_on_failure(results)
     msg = str(info.value)
-    assert msg == ("check x_present failed: 1 of 3 rows violate x is set (REFERENCE.md section 10); "
+    assert msg == ("check x_present failed: 1 of 3 rows violate x is set (docs/domain.md §10); "
                    "e.g. id=1, name=a, x=NULL")
     assert info.value.results == results
     assert "\n" not in CheckFailed(r3).args[0]
