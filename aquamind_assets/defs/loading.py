@@ -29,7 +29,7 @@ from .resources import Warehouse
 TABLES: dict[str, Table] = {t.qualified: t for t in all_tables()}
 RETRY = dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
 LOCK_ERRORS = (LockConflict, psycopg.errors.DeadlockDetected, psycopg.errors.LockNotAvailable)
-Render = Callable[[object, int], Iterable[tuple[str, dict]]]
+Render = Callable[[object, int], Iterable[tuple[Table, dict]]]
 
 
 @dataclass(frozen=True)
