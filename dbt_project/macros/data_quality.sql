@@ -33,9 +33,9 @@
         left join (
             select assignment_id, batch_id, container_id, assignment_date, window_end_exclusive
             from {{ ref('stg_batch_container_assignment') }}
-            where year <= {{ var('max_year', 2024) }}
+            where year <= {{ year_window_last() }}
         ) as a on a.assignment_id = r.assignment_id
-        where r.year between {{ var('min_year', 2015) }} and {{ var('max_year', 2024) }}
+        where {{ in_year_window('r.year') }}
         group by r.year
     ) as checked
     cross join lateral (
@@ -58,7 +58,7 @@
             count(*) filter (where {{ future_condition }}) as n_future,
             count(*) filter (where {{ negative_condition or 'false' }}) as n_negative
         from {{ ref(model_name) }}
-        where year between {{ var('min_year', 2015) }} and {{ var('max_year', 2024) }}
+        where {{ in_year_window('year') }}
         group by year
     ) as checked
     cross join lateral (

@@ -1,12 +1,30 @@
 {#-
-  Pre-hook of the year-incremental marts: inside the model's transaction, remove every row of the
-  years being rebuilt, so a year that now yields no rows does not keep stale ones (delete+insert
-  alone only deletes the years present in the new rows).
+  The years a run rebuilds: vars min_year .. max_year, set in dbt_project.yml to the whole stored
+  range and overridden per run by a Dagster year partition (--vars '{"min_year": 2017, "max_year": 2017}').
+  Every year filter of the project goes through these macros, so the window is written once.
+-#}
+{% macro year_window_first() -%}
+    {{ return(var('min_year') | int) }}
+{%- endmacro %}
+
+{% macro year_window_last() -%}
+    {{ return(var('max_year') | int) }}
+{%- endmacro %}
+
+{#- The filter `<column> between min_year and max_year`, e.g. `where {{ in_year_window('r.year') }}`. -#}
+{% macro in_year_window(column='year') -%}
+    {{ column }} between {{ year_window_first() }} and {{ year_window_last() }}
+{%- endmacro %}
+
+{#-
+  Pre-hook of the year-incremental marts (folder config in dbt_project.yml): inside the model's
+  transaction, remove every row of the years being rebuilt, so a year that now yields no rows does
+  not keep stale ones (delete+insert alone only deletes the years present in the new rows).
 -#}
 {% macro delete_year_window() -%}
     {%- if is_incremental() -%}
         delete from {{ this }}
-        where year between {{ var('min_year', 2015) }} and {{ var('max_year', 2024) }}
+        where {{ in_year_window('year') }}
     {%- else -%}
         select 1
     {%- endif -%}
@@ -18,6 +36,6 @@
   (its chunks follow reading_time, not year).
 -#}
 {% macro reading_time_window(column='reading_time') -%}
-    {{ column }} >= timestamptz '{{ var("min_year", 2015) | int }}-01-01 00:00:00+00' - interval '1 day'
-    and {{ column }} < timestamptz '{{ (var("max_year", 2024) | int) + 1 }}-01-01 00:00:00+00' + interval '1 day'
+    {{ column }} >= timestamptz '{{ year_window_first() }}-01-01 00:00:00+00' - interval '1 day'
+    and {{ column }} < timestamptz '{{ year_window_last() + 1 }}-01-01 00:00:00+00' + interval '1 day'
 {%- endmacro %}

@@ -1,4 +1,5 @@
--- Pre-2015 totals per batch alive on 2015-01-01.
+-- Totals from before the history per batch alive on its first stored day (warm start); the
+-- warehouse names the population column after that day.
 select
     year,
     batch_id,

@@ -1,4 +1,4 @@
--- Assignment state on 2015-01-01 (warm start).
+-- Assignment state on the first stored day (warm start).
 select
     year,
     assignment_id,

@@ -1,4 +1,4 @@
--- Does the stored data keep every invariant of REFERENCE.md section 10? One row per rule:
+-- Does the stored data keep every invariant of docs/domain.md §10? One row per rule:
 -- rows (or pairs, container-days, workflows) examined and how many violate it; every violation
 -- count is computed from the stored rows and is expected to be 0 (tested by `expect_zero`).
 -- Row-level rules come per year from `data_quality_yearly`; the rules below span years.
@@ -34,7 +34,7 @@ harvested_per_day as (
 ),
 
 double_booked as (
-    -- two assignment windows overlapping in one container (REFERENCE 2, 10)
+    -- two assignment windows overlapping in one container (docs/domain.md §2, §10)
     select
         (select count(*) from assignments) as examined,
         count(*) as violations
@@ -157,7 +157,7 @@ coverage as (
 ),
 
 withholding as (
-    -- no harvest while a treatment's withholding period runs (REFERENCE 8, 10); the period is
+    -- no harvest while a treatment's withholding period runs (docs/domain.md §8, §10); the period is
     -- [treatment_date, end) with end the later of withholding_end_date and
     -- treatment_date + duration_days + withholding_days (the first day harvest is allowed)
     select
@@ -194,7 +194,7 @@ feed_stock_continuity as (
     select
         count(*) filter (where previous_closing_kg is not null) as examined,
         count(*) filter (where
-            abs(opening_kg - previous_closing_kg) > {{ var('feed_balance_tolerance_kg', 0.01) }}
+            abs(opening_kg - previous_closing_kg) > {{ var('feed_balance_tolerance_kg') }}
         ) as violations
     from (
         select

@@ -1,7 +1,7 @@
 -- What was the biological feed conversion ratio of each assignment over its stored window?
 --   biological_fcr = feed / (B_end - B_start + B_dead + B_harvested + B_out - B_in)
 --   B_start: biomass on the first stored day that did not arrive by a stored transfer: the warm
---            start (opening_state on 2015-01-01) or the stocking of eggs; 0 when fish came by transfer
+--            start (opening_state on the first stored day) or the stocking of eggs; 0 when fish came by transfer
 --   B_end:   biomass on the last stored day of an assignment still open at the end of the history
 --   B_dead:  deaths x mean weight of the day; B_harvested: harvest live weight
 --   B_out / B_in: biomass moved out of / into the assignment by stored transfers

@@ -1,6 +1,6 @@
 -- What was each batch's feed conversion, biological and economic?
 --   biological_fcr = stored feed / (B_end - B_start + B_dead + B_harvested + B_out - B_in), summed
---     over the batch's assignments for its stored life (from 2015-01-01 for warm-started batches,
+--     over the batch's assignments for its stored life (from the first stored day for warm-started batches,
 --     whose B_start is the opening state); transfers between its own assignments cancel out
 --   economic_fcr = lifetime feed (incl. batch_opening_totals.feed_kg_before) /
 --     (harvested live biomass - stocked biomass), for completed batches only

@@ -1,7 +1,7 @@
 -- How many lice did the fish of each sea pen carry each week?
 --   adult_female_lice_per_fish: adult female Lepeophtheirus salmonis per sampled fish (the
 --     regulatory measure); total_lice_per_fish: every species and stage
---   treatment_threshold: 0.5 adult females per fish in February-June, 1.0 otherwise (REFERENCE 8)
+--   treatment_threshold: 0.5 adult females per fish in February-June, 1.0 otherwise (docs/domain.md §8)
 -- A count is one (assignment, count_date): fish_sampled is taken once, count_value summed over types.
 with lice_counts as (
     select * from {{ ref('stg_lice_count') }}

@@ -1,11 +1,11 @@
--- Do the stored data's distributions per geography and year fall inside the bands REFERENCE.md
+-- Do the stored data's distributions per geography and year fall inside the bands docs/domain.md
 -- gives (seeds/validation_bands.csv; geography ALL applies to both)? `within_band` is tested.
---   sea_monthly_mortality_pct: mean over the year's months of the sea mortality % (REFERENCE 5)
---   harvest_mean_live_weight_kg: live kg per fish, early (ISA) harvests excluded (REFERENCE 9)
---   harvest_gutted_to_live_ratio: gutted / live weight (REFERENCE 9)
---   sea_temperature_annual_mean_c: mean of the daily means of temperature readings in sea pens (REFERENCE 7)
---   sea_tgc: 1000 * sum(cube root weight gain) / sum(degree-days) over sea assignments (REFERENCE 4)
---   biological_fcr: mean biological FCR of batches whose last harvest fell in the year (REFERENCE 6)
+--   sea_monthly_mortality_pct: mean over the year's months of the sea mortality % (docs/domain.md §5)
+--   harvest_mean_live_weight_kg: live kg per fish, early (ISA) harvests excluded (docs/domain.md §9)
+--   harvest_gutted_to_live_ratio: gutted / live weight (docs/domain.md §9)
+--   sea_temperature_annual_mean_c: mean of the daily means of temperature readings in sea pens (docs/domain.md §7)
+--   sea_tgc: 1000 * sum(cube root weight gain) / sum(degree-days) over sea assignments (docs/domain.md §4)
+--   biological_fcr: mean biological FCR of batches whose last harvest fell in the year (docs/domain.md §6)
 with geographies as (
     select * from {{ ref('stg_geography') }}
 ),

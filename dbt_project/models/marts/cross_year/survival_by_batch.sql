@@ -1,7 +1,7 @@
 -- How many fish of each batch were stocked, died (by cause), were harvested or are still alive,
 -- and what is its cumulative survival?
---   stocked: batch_opening_totals.stocked_count for batches alive on 2015-01-01, else egg_count
---   deaths: deaths before 2015 (batch_opening_totals) + stored daily deaths; by cause from the
+--   stocked: batch_opening_totals.stocked_count for batches alive on the first stored day, else egg_count
+--   deaths: deaths before the history (batch_opening_totals) + stored daily deaths; by cause from the
 --           mortality events (causes outside the list count as other)
 --   cumulative_survival_pct = 100 * (1 - all deaths / stocked)
 --   unaccounted_fish = stocked - deaths - harvested - alive at the end (0 when population is conserved)

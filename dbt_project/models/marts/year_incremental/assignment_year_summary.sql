@@ -4,14 +4,7 @@
 --   first_* / last_*: state at the start of the first / last stored day of the year
 --   degree_days_before_last: sum of temperature over the days before the last one, i.e. the
 --     degree-days that took the fish from first_avg_weight_g to last_avg_weight_g (TGC)
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='year',
-    on_schema_change='sync_all_columns',
-    pre_hook="{{ delete_year_window() }}",
-    indexes=[{'columns': ['year']}, {'columns': ['assignment_id']}]
-) }}
+{{ config(indexes=[{'columns': ['year']}, {'columns': ['assignment_id']}]) }}
 
 with daily_state as (
     select
@@ -19,7 +12,7 @@ with daily_state as (
         row_number() over (partition by year, assignment_id order by state_date) as day_rank,
         row_number() over (partition by year, assignment_id order by state_date desc) as day_rank_desc
     from {{ ref('stg_assignment_daily_state') }}
-    where year between {{ var('min_year', 2015) }} and {{ var('max_year', 2024) }}
+    where {{ in_year_window('year') }}
 )
 
 select

@@ -1,14 +1,7 @@
--- How many stored rows of each year break an invariant of REFERENCE.md section 10?
+-- How many stored rows of each year break an invariant of docs/domain.md §10?
 -- One row per owning year and rule: rows examined and rows violating. The row-level rules live
 -- here so each year is checked once, in its own partition run; `data_quality` adds the rules that
 -- span years and sums everything into one row per rule. Rule descriptions: seeds/data_quality_rules.csv.
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='year',
-    on_schema_change='sync_all_columns',
-    pre_hook="{{ delete_year_window() }}"
-) }}
 
 {%- set assignment_row_tables = [
     ('mortality_event_outside_window', 'stg_mortality_event', 'event_date', true, false, 'r.death_count < 0'),
@@ -38,7 +31,7 @@ with assignments as not materialized (  -- inlined: the planner then sees the ta
     -- every assignment a row of these years can belong to (owned by the same or an earlier year)
     select assignment_id, batch_id, container_id, assignment_date, window_end_exclusive
     from {{ ref('stg_batch_container_assignment') }}
-    where year <= {{ var('max_year', 2024) }}
+    where year <= {{ year_window_last() }}
 ),
 
 locations as not materialized (
@@ -48,21 +41,21 @@ locations as not materialized (
 deaths_per_day as (
     select assignment_id, event_date, sum(death_count) as deaths
     from {{ ref('stg_mortality_event') }}
-    where year between {{ var('min_year', 2015) }} and {{ var('max_year', 2024) }}
+    where {{ in_year_window('year') }}
     group by assignment_id, event_date
 ),
 
 feed_per_day as (
     select assignment_id, feeding_date, sum(amount_kg) as feed_kg
     from {{ ref('stg_feeding_event') }}
-    where year between {{ var('min_year', 2015) }} and {{ var('max_year', 2024) }}
+    where {{ in_year_window('year') }}
     group by assignment_id, feeding_date
 ),
 
 harvested_per_day as (
     select assignment_id, event_date, sum(unit_count) as harvested
     from {{ ref('stg_harvest_lot') }}
-    where year between {{ var('min_year', 2015) }} and {{ var('max_year', 2024) }}
+    where {{ in_year_window('year') }}
     group by assignment_id, event_date
 ),
 
@@ -73,7 +66,7 @@ daily_state as (
         lag(population) over same_assignment as previous_population,
         lag(deaths) over same_assignment as previous_deaths
     from {{ ref('stg_assignment_daily_state') }}
-    where year between {{ var('min_year', 2015) }} and {{ var('max_year', 2024) }}
+    where {{ in_year_window('year') }}
     -- pairs of days within one year; pairs across a new year are checked in `data_quality`
     window same_assignment as (partition by year, assignment_id order by state_date)
 ),
@@ -101,7 +94,7 @@ daily_state_checks as (
         -- meals (UTC day) to the day's feed
         count(*) filter (where d.deaths <> coalesce(m.deaths, 0)) as n_deaths_mismatch,
         count(*) filter (where
-            abs(d.feed_kg - coalesce(f.feed_kg, 0)) > {{ var('feed_balance_tolerance_kg', 0.01) }}
+            abs(d.feed_kg - coalesce(f.feed_kg, 0)) > {{ var('feed_balance_tolerance_kg') }}
         ) as n_feed_mismatch
     from daily_state as d
     left join assignments as a on a.assignment_id = d.assignment_id
@@ -115,12 +108,12 @@ daily_state_checks as (
 container_days as (
     select year, container_id, state_date, sum(population) as population, sum(biomass_kg) as biomass_kg
     from {{ ref('stg_assignment_daily_state') }}
-    where year between {{ var('min_year', 2015) }} and {{ var('max_year', 2024) }}
+    where {{ in_year_window('year') }}
     group by year, container_id, state_date
 ),
 
 container_limit_checks as (
-    -- REFERENCE 10: no more fish or biomass than a container allows; sea pens <= 200,000 fish;
+    -- docs/domain.md §10: no more fish or biomass than a container allows; sea pens <= 200,000 fish;
     -- Faroese sea density <= 10 / 15 / 20 / 25 kg/m3 for fish < 1 / 1-2 / 2-3 / > 3 kg
     select
         cd.year,
@@ -162,38 +155,38 @@ reading_checks as (
     left join assignments as a on a.assignment_id = r.assignment_id
     left join {{ ref('stg_environmental_parameter') }} as p on p.parameter_id = r.parameter_id
     left join locations as l on l.container_id = r.container_id
-    where r.year between {{ var('min_year', 2015) }} and {{ var('max_year', 2024) }}
+    where {{ in_year_window('r.year') }}
         and {{ reading_time_window('r.reading_time') }}
     group by r.year
 ),
 
 feed_stock_checks as (
-    -- REFERENCE 6: purchased = consumed + in stock, to the kilogram; no negative stock
+    -- docs/domain.md §6: purchased = consumed + in stock, to the kilogram; no negative stock
     select
         year,
         count(*) as n_rows,
         count(*) filter (where
-            abs(opening_kg + purchased_kg - consumed_kg - closing_kg) > {{ var('feed_balance_tolerance_kg', 0.01) }}
+            abs(opening_kg + purchased_kg - consumed_kg - closing_kg) > {{ var('feed_balance_tolerance_kg') }}
         ) as n_unbalanced,
         count(*) filter (where
-            least(opening_kg, purchased_kg, consumed_kg, closing_kg) < -{{ var('feed_balance_tolerance_kg', 0.01) }}
+            least(opening_kg, purchased_kg, consumed_kg, closing_kg) < -{{ var('feed_balance_tolerance_kg') }}
         ) as n_negative_stock,
         count(*) filter (where stock_date > {{ history_end() }}) as n_future
     from {{ ref('stg_feed_stock') }}
-    where year between {{ var('min_year', 2015) }} and {{ var('max_year', 2024) }}
+    where {{ in_year_window('year') }}
     group by year
 ),
 
 feed_capacity_checks as (
-    -- REFERENCE 6: no silo or barge ever holds more than its capacity
+    -- docs/domain.md §6: no silo or barge ever holds more than its capacity
     select
         s.year,
         count(*) as n_container_days,
-        count(*) filter (where s.closing_kg > fc.capacity_kg + {{ var('feed_balance_tolerance_kg', 0.01) }}) as n_over_capacity
+        count(*) filter (where s.closing_kg > fc.capacity_kg + {{ var('feed_balance_tolerance_kg') }}) as n_over_capacity
     from (
         select year, feed_container_id, stock_date, sum(closing_kg) as closing_kg
         from {{ ref('stg_feed_stock') }}
-        where year between {{ var('min_year', 2015) }} and {{ var('max_year', 2024) }}
+        where {{ in_year_window('year') }}
         group by year, feed_container_id, stock_date
     ) as s
     left join {{ ref('stg_feed_container') }} as fc on fc.feed_container_id = s.feed_container_id

@@ -4,11 +4,7 @@
 -- One aggregate per year, unioned: each year's ~2.3 M groups hash in memory, where one aggregate
 -- over ten years (23 M groups) spills to disk and takes 5x longer.
 {{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='year',
-    on_schema_change='sync_all_columns',
-    pre_hook=["{{ delete_year_window() }}", "set local work_mem = '256MB'"],
+    pre_hook="set local work_mem = '256MB'",
     indexes=[{'columns': ['year']}, {'columns': ['container_id', 'parameter_id', 'reading_date']}]
 ) }}
 
@@ -19,7 +15,7 @@ with parameters as (
 ),
 
 daily as (
-    {%- for year in range(var('min_year', 2015) | int, (var('max_year', 2024) | int) + 1) %}
+    {%- for year in range(year_window_first(), year_window_last() + 1) %}
     select
         year,
         reading_date,

@@ -1,23 +1,15 @@
 -- How much was harvested each year per geography and grade: live and gutted tonnes, fish, mean weight?
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='year',
-    on_schema_change='sync_all_columns',
-    pre_hook="{{ delete_year_window() }}",
-    indexes=[{'columns': ['year']}]
-) }}
 
 with lots as (
     select year, harvest_event_id, product_grade_id, unit_count, live_weight_kg, gutted_weight_kg
     from {{ ref('stg_harvest_lot') }}
-    where year between {{ var('min_year', 2015) }} and {{ var('max_year', 2024) }}
+    where {{ in_year_window('year') }}
 ),
 
 events as (
     select harvest_event_id, batch_id, geography_id, is_early
     from {{ ref('stg_harvest_event') }}
-    where year between {{ var('min_year', 2015) }} and {{ var('max_year', 2024) }}
+    where {{ in_year_window('year') }}
 ),
 
 geographies as (

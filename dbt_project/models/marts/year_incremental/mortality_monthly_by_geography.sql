@@ -1,19 +1,11 @@
 -- What share of the fish died each month, per geography, at sea and in freshwater?
 -- mortality_pct = deaths in the month / average standing population over the stocked days of the
 -- month (population is counted at the start of each day, summed over all assignments).
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='year',
-    on_schema_change='sync_all_columns',
-    pre_hook="{{ delete_year_window() }}",
-    indexes=[{'columns': ['year']}]
-) }}
 
 with daily_state as (
     select year, state_date, container_id, population, deaths
     from {{ ref('stg_assignment_daily_state') }}
-    where year between {{ var('min_year', 2015) }} and {{ var('max_year', 2024) }}
+    where {{ in_year_window('year') }}
 ),
 
 locations as (

@@ -1,12 +1,5 @@
 -- How many rows does each yearly warehouse table hold for each owning year?
 -- Tables not created yet are skipped at run time, so a partly built warehouse still counts.
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='year',
-    on_schema_change='sync_all_columns',
-    pre_hook="{{ delete_year_window() }}"
-) }}
 
 {%- set yearly_tables = [
     ('batch', 'batch'), ('batch', 'batch_container_assignment'), ('batch', 'opening_state'),
@@ -29,7 +22,7 @@
         {%- do counts.append(
             "select year, '" ~ schema_name ~ "." ~ table_name ~ "'::text as table_name, count(*) as row_count"
             ~ " from " ~ relation
-            ~ " where year between " ~ var('min_year', 2015) ~ " and " ~ var('max_year', 2024)
+            ~ " where " ~ in_year_window('year')
             ~ " group by year"
         ) %}
     {%- endif %}

@@ -4,14 +4,6 @@
 --   max_density_kg_m3 = highest biomass / volume of any container-day
 --   density_limit_kg_m3 = the highest container limit (max_biomass_kg / volume) in the group
 --   max_pct_of_biomass_limit = highest biomass / container max_biomass_kg of any container-day
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='year',
-    on_schema_change='sync_all_columns',
-    pre_hook="{{ delete_year_window() }}",
-    indexes=[{'columns': ['year']}]
-) }}
 
 {%- set levels = [
     ('hall', 'hall_id', 'hall_name'),
@@ -24,7 +16,7 @@ with occupied_days as (
     -- a container-day is occupied when any assignment has fish in it that day
     select year, container_id, state_date, sum(biomass_kg) as biomass_kg
     from {{ ref('stg_assignment_daily_state') }}
-    where year between {{ var('min_year', 2015) }} and {{ var('max_year', 2024) }}
+    where {{ in_year_window('year') }}
     group by year, container_id, state_date
 ),
 
