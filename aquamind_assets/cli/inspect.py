@@ -42,7 +42,7 @@ def evaluate(conn, asset: str, year: int, rules) -> list:
     lock order (warehouse/locks.py), so an audit running beside loads cannot deadlock them; the
     results are stored as the audit's (meta.rule_evaluation, source 'audit') in the same transaction."""
     params = {"year": year, "asset": asset}
-    statements = [q for c in rules for q in (c.count_sql, c.sample_sql, c.prepare_sql) if q]
+    statements = [q for c in rules for q in c.statements]
     with conn.transaction(), conn.cursor() as cur:
         plan = locks.plan_locks(cur, writes=(), statements=statements, extra_reads=(),
                                 year=year or None, meta_writes=("meta.rule_evaluation",))

@@ -49,8 +49,7 @@ class Rule:
 
     def tables(self) -> list[str]:
         """The warehouse tables its SQL reads (what a frame form would need beside the frame)."""
-        texts = [self.sql.count_sql, self.sql.sample_sql, self.sql.prepare_sql]
-        return sorted(n for n in named_tables(t for t in texts if t) if _TABLE.match(n))
+        return sorted(n for n in named_tables(self.sql.statements) if _TABLE.match(n))
 
 
 def _rules_of(asset: str, module) -> list[Rule]:

@@ -104,8 +104,7 @@ def pg_bin_dir_override() -> str:
 
 def child_env(drop_prefixes: tuple[str, ...] = ()) -> dict[str, str]:
     """This process's environment for a child, without the variables named by `drop_prefixes`."""
-    return {k: v for k, v in os.environ.items() if not k.startswith(drop_prefixes)} if drop_prefixes \
-        else dict(os.environ)
+    return {k: v for k, v in os.environ.items() if not k.startswith(drop_prefixes)}
 
 
 def report_dir() -> Path:

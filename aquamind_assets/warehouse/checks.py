@@ -23,6 +23,11 @@ class Check:
     # can feed several rules, e.g. a temp table of counters that each rule's count_sql reads
     prepare_sql: str = ""
 
+    @property
+    def statements(self) -> list[str]:
+        """Every SQL text the check runs (what lock plans read table names from)."""
+        return [q for q in (self.count_sql, self.sample_sql, self.prepare_sql) if q]
+
 
 @dataclass
 class CheckResult:

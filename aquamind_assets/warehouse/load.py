@@ -64,7 +64,7 @@ class _Load:
 
     def _statements(self) -> list[str]:
         """Every SQL text the load's rules run (what the lock plan reads the table names from)."""
-        return [q for c in self.checks for q in (c.count_sql, c.sample_sql, c.prepare_sql) if q]
+        return [q for c in self.checks for q in c.statements]
 
     def _take_locks(self) -> None:
         self.lock_plan = locks.plan_locks(
