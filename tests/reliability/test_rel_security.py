@@ -24,7 +24,7 @@ from rel_helpers import AQUAMIND, JANITOR, REPO, databases, drop_db_later, seed_
 
 PACKAGE = REPO / "aquamind_assets"
 PASSWORD = "S3cr3t-pw-xyz"
-SECRET_ROLE = "aquamind_secret_user"
+SECRET_ROLE = f"aquamind_secret_{secrets.token_hex(4)}"  # per session: nothing shared with another run
 # rows for the guarantees table that other test modules already prove (scripts/guarantees_table.py)
 COVERED_ELSEWHERE = [
     ("tests/test_embedded_db.py::test_up_serves_queries_on_loopback",
@@ -33,7 +33,12 @@ COVERED_ELSEWHERE = [
 
 
 def _drop_role(admin_url: str, role: str) -> None:
+    """Drop the role with every database it still owns (DROP ROLE refuses while one exists)."""
     with psycopg.connect(admin_url, autocommit=True) as c:
+        owned = c.execute("SELECT d.datname FROM pg_database d JOIN pg_roles r ON r.oid = d.datdba "
+                          "WHERE r.rolname = %s", (role,)).fetchall()
+        for (db,) in owned:
+            c.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(db)))
         c.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
 
 
@@ -167,7 +172,7 @@ def test_database_name_with_sql_in_it_is_an_identifier(admin_url, restore_enviro
 # ------------------------------------------------------------------ (b) credentials never shown
 @pytest.fixture(scope="module")
 def secret_runs(admin_url, plan_cache, tmp_path_factory):
-    """As role aquamind_secret_user (password in the URL; the server's trust auth does not check it):
+    """As role SECRET_ROLE (password in the URL; the server's trust auth does not check it):
     generate 2015, validate, status, `db url`, then a run that fails (fault file batches-2015).
     Yields the outputs and every place the password could have ended up."""
     name = f"aquamind_rel_secret_{secrets.token_hex(4)}"
