@@ -7,7 +7,7 @@ import json
 import psycopg
 
 from ..config.years import YEARS
-from ..rules.catalogue import audit
+from ..rules.catalogue import audit, publish
 from ..warehouse import locks
 from ..warehouse.checks import run_checks
 from ..warehouse.load_record import write_evaluations
@@ -55,6 +55,7 @@ def evaluate(conn, asset: str, year: int, rules) -> list:
 def validate(args) -> int:
     failed = 0
     with psycopg.connect(connect().warehouse_url, autocommit=True) as conn:
+        publish(conn)
         for asset, year, rules in audit(partition_status(conn)):
             for r in evaluate(conn, asset, year, rules):
                 failed += not r.passed

@@ -17,7 +17,7 @@ from ..runtime import settings
 from ..runtime.plan_cache import code_version, release
 from ..config.scenario import ScenarioError
 from ..warehouse.validation import FrameInvalid, validate
-from ..rules.catalogue import at_load
+from ..rules.catalogue import at_load, publish
 from ..warehouse.checks import Check, CheckFailed, CheckResult
 from ..warehouse.ddl import all_tables, ensure_warehouse
 from ..warehouse.load import YearLoad
@@ -86,6 +86,7 @@ def write_year(conn, plan, asset: str, year: int, *, scenario_hash: str, replace
     """Render, validate, write and check one year of one registered asset in one YearLoad (no Dagster)."""
     spec = SPECS[asset]
     ensure_warehouse(conn)
+    publish(conn, asset)
     with YearLoad(conn, asset=asset, year=year, tables=[TABLES[t] for t in spec.tables],
                   scenario_hash=scenario_hash, code_version=code_version(), checks=spec.rules,
                   replace_all=replace_all, on_phase=on_phase) as load:

@@ -6,7 +6,7 @@ import time
 import dagster as dg
 
 from ..runtime.plan_cache import code_version
-from ..rules.catalogue import STATIC_ASSET, at_load
+from ..rules.catalogue import STATIC_ASSET, at_load, publish
 from ..sim.reference import reference_tables
 from ..config.scenario import ScenarioError
 from ..warehouse.validation import FrameInvalid, validate
@@ -41,6 +41,7 @@ def static_assets(context: dg.AssetExecutionContext, warehouse: Warehouse):
     ref = reference_tables()
     with warehouse.connect() as conn:
         ensure_warehouse(conn)
+        publish(conn, STATIC_ASSET)
         try:
             with StaticLoad(conn, asset=STATIC_ASSET, tables=[*REFERENCE_TABLES, *INFRASTRUCTURE_TABLES],
                             scenario_hash=scenario.data_hash(), code_version=code_version(), checks=RULES,

@@ -42,8 +42,11 @@ TABLES = {
                    round(treatment_success_pct::numeric, 1) AS treatment_success_pct,
                    round(utilization_pct::numeric, 1) AS utilization_pct, total_records
                    FROM analytics.summary_by_year ORDER BY year"""),
-    "data_quality": ("Data quality: violations of each invariant, computed from the stored rows",
-                     "SELECT rule, description, examined, violations FROM analytics.data_quality ORDER BY violations DESC, rule"),
+    "data_quality": ("Data quality: each rule's results as stored by the loads (and the latest audit); "
+                     "violations also count stored years without a result",
+                     """SELECT rule, description, coalesce(load_examined, audit_examined) AS examined,
+                            coalesce(load_violations, 0) + coalesce(audit_violations, 0) + years_missing AS violations
+                        FROM analytics.data_quality ORDER BY violations DESC, rule"""),
     "validation": ("Statistical validation against the reference bands",
                    """SELECT metric, geography, year, round(value::numeric, 3) AS value, lower, upper, within_band,
                       reference_section FROM analytics.stat_validation ORDER BY within_band, metric, geography, year"""),

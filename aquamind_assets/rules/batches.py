@@ -7,6 +7,18 @@ from .common import LAST_DAY, OPEN_END, in_window, orphans, owning_year
 
 A = "batch.batch_container_assignment"
 S = "batch.assignment_daily_state"
+JAN1, NEXT_JAN1 = "make_date(%(year)s::int, 1, 1)", "make_date(%(year)s::int + 1, 1, 1)"
+# the year's daily state rows per assignment, for assignments that are stored (orphans: see CROSS_YEAR)
+STATE_DAYS = f"""(SELECT assignment_id, count(*) AS days, count(DISTINCT state_date) AS distinct_days FROM {S}
+        WHERE year = %(year)s AND assignment_id IN (SELECT id FROM {A}) GROUP BY 1) s"""
+HARVESTED = """(SELECT assignment_id, event_date, sum(unit_count) AS n FROM harvest.harvest_lot
+        GROUP BY 1, 2) h"""
+
+EXITS = f"""{A} a JOIN {S} l ON l.assignment_id = a.id AND l.state_date = a.departure_date - 1
+    LEFT JOIN {HARVESTED} ON h.assignment_id = a.id AND h.event_date = l.state_date
+    LEFT JOIN (SELECT source_assignment_id, sum(transferred_count) AS n FROM batch.transfer_action
+        GROUP BY 1) o ON o.source_assignment_id = a.id"""
+FISH_LEFT = "l.population - l.deaths - coalesce(h.n, 0) - coalesce(o.n, 0)"
 
 RULES = [
     owning_year(A, "assignment_date"),
@@ -18,6 +30,23 @@ RULES = [
           f"""SELECT id, assignment_date, departure_date FROM {A} WHERE year = %(year)s
               AND (departure_date <= assignment_date OR departure_date > {LAST_DAY}) LIMIT 5"""),
     in_window(S, "state_date", "daily state row"),
+    Check("daily_state_covers_window", "every stored assignment has exactly one daily state row for each "
+          "day of its window in the year: no gap, no duplicate (docs/domain.md §2)",
+          f"""SELECT count(*), count(*) FILTER (WHERE coalesce(s.days, 0) <> coalesce(e.days, 0)
+                 OR coalesce(s.days, 0) <> coalesce(s.distinct_days, 0))
+              FROM (SELECT id, least(coalesce(departure_date, {OPEN_END}), {NEXT_JAN1})
+                           - greatest(assignment_date, {JAN1}) AS days FROM {A}
+                    WHERE year <= %(year)s AND assignment_date < {NEXT_JAN1}
+                      AND coalesce(departure_date, {OPEN_END}) > {JAN1}) e
+              FULL JOIN {STATE_DAYS} ON s.assignment_id = e.id""",
+          f"""SELECT coalesce(e.id, s.assignment_id) AS assignment_id, e.days AS window_days, s.days AS state_rows,
+                     s.distinct_days FROM (SELECT id, least(coalesce(departure_date, {OPEN_END}), {NEXT_JAN1})
+                           - greatest(assignment_date, {JAN1}) AS days FROM {A}
+                    WHERE year <= %(year)s AND assignment_date < {NEXT_JAN1}
+                      AND coalesce(departure_date, {OPEN_END}) > {JAN1}) e
+              FULL JOIN {STATE_DAYS} ON s.assignment_id = e.id
+              WHERE coalesce(s.days, 0) <> coalesce(e.days, 0) OR coalesce(s.days, 0) <> coalesce(s.distinct_days, 0)
+              LIMIT 5"""),
     Check("no_double_booking", "a container never holds two batches at once (docs/domain.md §2, §10)",
           f"""SELECT count(*), count(*) FILTER (WHERE EXISTS (
                  SELECT 1 FROM {A} b WHERE b.container_id = a.container_id AND b.id <> a.id
@@ -73,4 +102,24 @@ RULES = [
               FROM batch.transfer_action WHERE year = %(year)s GROUP BY 1) t JOIN {A} a
               ON a.id = t.dest_assignment_id WHERE a.population_count <> t.n LIMIT 5""", min_examined=0),
 ]
-CROSS_YEAR = [orphans(S, "daily state row")]
+CROSS_YEAR = [
+    orphans(S, "daily state row"),
+    Check("population_continuity_across_years", "on 1 January an assignment holds the fish of 31 December "
+          "less that day's deaths and harvest (years with daily state stored)",
+          f"""SELECT count(*), count(*) FILTER (WHERE n.population <> p.population - p.deaths - coalesce(h.n, 0))
+              FROM {S} n JOIN {S} p ON p.assignment_id = n.assignment_id AND p.year = n.year - 1
+                AND p.state_date = n.state_date - 1
+              LEFT JOIN {HARVESTED} ON h.assignment_id = p.assignment_id AND h.event_date = p.state_date
+              WHERE n.state_date = make_date(n.year, 1, 1)""",
+          f"""SELECT n.assignment_id, n.state_date, n.population, p.population AS before, p.deaths, h.n AS harvested
+              FROM {S} n JOIN {S} p ON p.assignment_id = n.assignment_id AND p.year = n.year - 1
+                AND p.state_date = n.state_date - 1
+              LEFT JOIN {HARVESTED} ON h.assignment_id = p.assignment_id AND h.event_date = p.state_date
+              WHERE n.state_date = make_date(n.year, 1, 1)
+                AND n.population <> p.population - p.deaths - coalesce(h.n, 0) LIMIT 5""", min_examined=0),
+    Check("population_leaves_at_exit", "on an assignment's last day every fish left: the day's fish less its "
+          "deaths are exactly those harvested and transferred out (docs/domain.md §3)",
+          f"""SELECT count(*), count(*) FILTER (WHERE {FISH_LEFT} <> 0) FROM {EXITS}""",
+          f"""SELECT a.id, l.state_date, l.population, l.deaths, h.n AS harvested, o.n AS transferred
+              FROM {EXITS} WHERE {FISH_LEFT} <> 0 LIMIT 5""", min_examined=0),
+]

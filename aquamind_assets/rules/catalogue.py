@@ -47,9 +47,18 @@ class Rule:
     def at_load(self) -> Check | FrameCheck:
         return self.frame if self.frame is not None else self.sql
 
+    @property
+    def forms(self) -> str:
+        return "frame + sql" if self.frame else "sql"
+
     def tables(self) -> list[str]:
         """The warehouse tables its SQL reads (what a frame form would need beside the frame)."""
         return sorted(n for n in named_tables(self.sql.statements) if _TABLE.match(n))
+
+    def row(self) -> tuple:
+        """Its meta.rule row (what dbt's data-quality marts expect to find evaluated)."""
+        return (self.name, self.asset, self.scope, self.description, ", ".join(self.sections), self.forms,
+                self.at_load.min_examined, ", ".join(self.tables()))
 
 
 def _rules_of(asset: str, module) -> list[Rule]:
@@ -87,6 +96,27 @@ def audit(loads: list[dict]):
             yield asset, 0, rules
 
 
+def publish(conn, asset: str | None = None) -> None:
+    """Write the catalogue's rules (of one asset, or all) into meta.rule, so the stored results can
+    be held against what should have been evaluated. Each statement is its own transaction holding
+    one table lock, so it cannot join a lock cycle; rows go in name order, so concurrent publishers
+    of the same asset meet their row locks in one order."""
+    rules = sorted((r for r in CATALOGUE if asset is None or r.asset == asset), key=lambda r: r.name)
+    with conn.cursor() as cur:
+        cur.executemany(
+            """INSERT INTO meta.rule AS r (rule, asset, scope, description, sections, forms, min_examined, reads)
+               VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
+               ON CONFLICT (rule) DO UPDATE SET asset = EXCLUDED.asset, scope = EXCLUDED.scope,
+                   description = EXCLUDED.description, sections = EXCLUDED.sections, forms = EXCLUDED.forms,
+                   min_examined = EXCLUDED.min_examined, reads = EXCLUDED.reads
+               WHERE (r.*) IS DISTINCT FROM (EXCLUDED.*)""", [r.row() for r in rules])
+        names = [r.name for r in rules]
+        if asset is None:
+            cur.execute("DELETE FROM meta.rule WHERE rule <> ALL(%s)", (names,))
+        else:
+            cur.execute("DELETE FROM meta.rule WHERE asset = %s AND rule <> ALL(%s)", (asset, names))
+
+
 def markdown() -> str:
     """docs/rules.md: the catalogue as a table (regenerate: python -m aquamind_assets.rules.catalogue)."""
     lines = ["# The rule catalogue", "",
@@ -96,9 +126,8 @@ def markdown() -> str:
              "every rule's SQL. *Reads*: the tables a rule without a frame form needs.", "",
              "| rule | asset | scope | §domain | forms | reads |", "|---|---|---|---|---|---|"]
     for r in CATALOGUE:
-        forms = "frame + sql" if r.frame else "sql"
         reads = "" if r.frame else ", ".join(f"`{t}`" for t in r.tables())
-        lines.append(f"| `{r.name}` | {r.asset} | {r.scope} | {', '.join(r.sections)} | {forms} | {reads} |")
+        lines.append(f"| `{r.name}` | {r.asset} | {r.scope} | {', '.join(r.sections)} | {r.forms} | {reads} |")
     return "\n".join(lines) + "\n"
 
 

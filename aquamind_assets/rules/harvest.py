@@ -9,6 +9,7 @@ E, L = "harvest.harvest_event", "harvest.harvest_lot"
 RULES = [
     owning_year(E, "event_date"),
     in_window(E, "event_date", "harvest event"),
+    in_window(L, "event_date", "harvest lot"),
     Check("harvest_lots_sum_to_pen", "a pen's harvest lots add up to the fish in the pen that day",
           f"""SELECT count(*), count(*) FILTER (WHERE l.n IS DISTINCT FROM s.population)
               FROM {E} e LEFT JOIN (SELECT harvest_event_id, sum(unit_count) n FROM {L} WHERE year = %(year)s

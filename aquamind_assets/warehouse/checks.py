@@ -7,6 +7,7 @@ parameters and %% for a literal percent sign.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 
@@ -38,6 +39,7 @@ class CheckResult:
     sample: list[dict[str, str]] = field(default_factory=list)
     description: str = ""
     min_examined: int = 1
+    seconds: float = 0.0  # time spent evaluating it (stored with the result: where check time goes)
 
     def message(self) -> str:
         """One line: why it failed (or that it passed)."""
@@ -74,6 +76,7 @@ def _fetch_sample(cur, check: Check, params: dict) -> list[dict[str, str]]:
 def run_check(cur, check: Check, params: dict | None = None) -> CheckResult:
     """Run one check; raises ValueError if count_sql does not return exactly one row."""
     params = dict(params or {})
+    t0 = time.perf_counter()
     cur.execute(check.count_sql, params)
     rows = cur.fetchall()
     if len(rows) != 1 or len(rows[0]) != 2:
@@ -83,7 +86,7 @@ def run_check(cur, check: Check, params: dict | None = None) -> CheckResult:
     passed = violations == 0 and examined >= check.min_examined
     sample = _fetch_sample(cur, check, params) if violations else []
     return CheckResult(check.name, passed, examined, violations, sample, check.description,
-                       check.min_examined)
+                       check.min_examined, time.perf_counter() - t0)
 
 
 def run_checks(cur, checks, params: dict | None = None) -> list[CheckResult]:
@@ -91,12 +94,15 @@ def run_checks(cur, checks, params: dict | None = None) -> list[CheckResult]:
     prepared: set[str] = set()
     out = []
     for c in checks:
+        t0 = time.perf_counter()
         if c.prepare_sql and c.prepare_sql not in prepared:
             for statement in c.prepare_sql.split(";\n"):
                 if statement.strip():
                     cur.execute(statement, dict(params or {}))
             prepared.add(c.prepare_sql)
-        out.append(run_check(cur, c, params))
+        r = run_check(cur, c, params)
+        r.seconds = time.perf_counter() - t0  # with the preparation it triggered
+        out.append(r)
     return out
 
 

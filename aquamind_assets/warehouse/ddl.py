@@ -37,7 +37,19 @@ META_DDL = (
         examined bigint NOT NULL, violations bigint NOT NULL, passed bool NOT NULL,
         committed bool NOT NULL, sample jsonb NOT NULL DEFAULT '[]', description text,
         evaluated_at timestamptz NOT NULL DEFAULT now(),
-        PRIMARY KEY (rule, asset, year, source))""",
+        PRIMARY KEY (rule, asset, year, source, committed))""",
+    "ALTER TABLE meta.rule_evaluation ADD COLUMN IF NOT EXISTS seconds float8",
+    # a failed load's results sit beside the stored year's, not over them (older warehouses keyed without it)
+    """DO $$ BEGIN
+         IF (SELECT array_length(conkey, 1) FROM pg_constraint
+             WHERE conrelid = 'meta.rule_evaluation'::regclass AND contype = 'p') = 4 THEN
+           ALTER TABLE meta.rule_evaluation DROP CONSTRAINT rule_evaluation_pkey,
+             ADD PRIMARY KEY (rule, asset, year, source, committed);
+         END IF; END $$""",
+    """CREATE TABLE IF NOT EXISTS meta.rule (
+        rule text PRIMARY KEY, asset text NOT NULL, scope text NOT NULL CHECK (scope IN ('year', 'static', 'all')),
+        description text NOT NULL, sections text NOT NULL, forms text NOT NULL, min_examined int NOT NULL,
+        reads text NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS meta.scenario (
         singleton bool PRIMARY KEY DEFAULT true CHECK (singleton),
         scenario_hash text NOT NULL, scenario jsonb,
@@ -190,7 +202,7 @@ def warehouse_complete(conn, years=YEARS, tables: list[Table] | None = None) -> 
     tables = all_tables() if tables is None else list(tables)
     want = {(t.schema, t.name) for t in tables} | {(t.schema, t.partition_name(y)) for t in tables
                                                     if t.yearly for y in years}
-    want |= {("meta", "partition_load"), ("meta", "rule_evaluation")}
+    want |= {("meta", "partition_load"), ("meta", "rule_evaluation"), ("meta", "rule")}
     rows = conn.execute("""SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                            WHERE c.relkind IN ('r', 'p') AND n.nspname = ANY(%s)""",
                         (sorted({s for s, _ in want}),)).fetchall()

@@ -10,6 +10,7 @@ The same invariants stay available as full SQL audits over stored rows (`aquamin
 """
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -42,9 +43,12 @@ class FrameTally:
     def __init__(self, checks, cur, params: dict):
         self.checks: list[FrameCheck] = list(checks)
         contexts: dict[Lookup, object] = {}
-        for c in self.checks:
+        self.seconds = [0.0] * len(self.checks)
+        for i, c in enumerate(self.checks):
             if c.lookup is not None and c.lookup not in contexts:
+                t0 = time.perf_counter()
                 contexts[c.lookup] = c.lookup(cur, params)
+                self.seconds[i] += time.perf_counter() - t0
         self._ctx = [contexts.get(c.lookup) for c in self.checks]
         self.examined = [0] * len(self.checks)
         self.violations = [0] * len(self.checks)
@@ -54,7 +58,7 @@ class FrameTally:
         for i, c in enumerate(self.checks):
             if c.table != table:
                 continue
-            ctx = self._ctx[i]
+            ctx, t0 = self._ctx[i], time.perf_counter()
             scope = None if c.examined is None else np.asarray(c.examined(cols, ctx), bool)
             n = len(next(iter(cols.values()))) if scope is None else int(scope.sum())
             bad = np.asarray(c.violations(cols, ctx), bool)
@@ -66,9 +70,10 @@ class FrameTally:
             if k and len(self.samples[i]) < 5:
                 rows = np.flatnonzero(bad)[:5 - len(self.samples[i])]
                 self.samples[i] += [{name: str(v[r]) for name, v in cols.items()} for r in rows]
+            self.seconds[i] += time.perf_counter() - t0
 
     def results(self) -> list[CheckResult]:
         return [CheckResult(c.name, self.violations[i] == 0 and self.examined[i] >= c.min_examined,
                             self.examined[i], self.violations[i], self.samples[i], c.description,
-                            c.min_examined)
+                            c.min_examined, self.seconds[i])
                 for i, c in enumerate(self.checks)]

@@ -76,14 +76,17 @@ def write_record(cur, asset: str, year: int, scenario_hash: str, code_version: s
 
 def write_evaluations(cur, asset: str, year: int, results: list[CheckResult], *, source: str,
                       committed: bool) -> None:
-    """Upsert each rule's latest result for (asset, year) and source ('load' or 'audit').
-    `committed` says whether the rows it judged were kept (False: the load rolled back)."""
+    """Upsert each rule's latest result for (asset, year), source ('load' or 'audit') and `committed`:
+    whether the rows it judged were kept (False: the load rolled back, and its results sit beside
+    those of the year still stored instead of over them)."""
     cur.executemany(
         """INSERT INTO meta.rule_evaluation
-               (rule, asset, year, source, examined, violations, passed, committed, sample, description, evaluated_at)
-           VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, now())
-           ON CONFLICT (rule, asset, year, source) DO UPDATE SET examined = EXCLUDED.examined,
-               violations = EXCLUDED.violations, passed = EXCLUDED.passed, committed = EXCLUDED.committed,
-               sample = EXCLUDED.sample, description = EXCLUDED.description, evaluated_at = EXCLUDED.evaluated_at""",
+               (rule, asset, year, source, examined, violations, passed, committed, sample, description, seconds,
+                evaluated_at)
+           VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, now())
+           ON CONFLICT (rule, asset, year, source, committed) DO UPDATE SET examined = EXCLUDED.examined,
+               violations = EXCLUDED.violations, passed = EXCLUDED.passed,
+               sample = EXCLUDED.sample, description = EXCLUDED.description, seconds = EXCLUDED.seconds,
+               evaluated_at = EXCLUDED.evaluated_at""",
         [(r.name, asset, year, source, r.examined, r.violations, r.passed, committed, Jsonb(r.sample[:5]),
-          r.description) for r in results])
+          r.description, round(r.seconds, 4)) for r in results])

@@ -23,18 +23,19 @@ import pytest
 from fixture_helpers import dbt_target
 
 from aquamind_assets.runtime import database, settings
-from aquamind_assets.definitions import DBT_ASSETS, YEARLY_ASSETS, defs
+from aquamind_assets.definitions import DBT_ASSETS, LOAD_RECORDS, YEARLY_ASSETS, defs
 from aquamind_assets.defs import report, static
 from aquamind_assets.defs.dbt.assets import dbt_cross_year, dbt_staging, dbt_year_incremental
 from aquamind_assets.cli.runs import QUIET
+from aquamind_assets.rules.catalogue import CATALOGUE
 
 YEARS = (2015, 2016, 2017)
-YEAR_MODELS = ("assignment_year_summary", "data_quality_yearly", "env_daily_by_container_parameter",
+YEAR_MODELS = ("assignment_year_summary", "env_daily_by_container_parameter",
                "harvest_yearly_by_geography", "mortality_monthly_by_geography", "records_by_table_year",
                "utilization_monthly")
 CROSS_MODELS = ("batch_lifecycle", "cycle_lengths", "data_quality", "disease_outbreaks_by_year", "fcr_by_assignment",
-                "fcr_by_batch", "health_summary", "lice_by_pen_week", "stat_validation", "summary_by_year",
-                "survival_by_batch")
+                "fcr_by_batch", "health_summary", "lice_by_pen_week", "rule_results", "stat_validation",
+                "summary_by_year", "survival_by_batch")
 REL = 1e-9  # same float8 inputs, only the summation order differs
 DBT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
 
@@ -72,10 +73,10 @@ def built(dagster_env, tmp_path_factory):
         mp.setenv("DBT_TARGET_PATH", str(dbt_target(tmp_path_factory)))
         resources = {"warehouse": defs.resources["warehouse"], "dbt": defs.resources["dbt"]}
 
-        def run(assets, partition_key=None, tags=None):
+        def run(assets, partition_key=None, tags=None, selection=None, raise_on_error=True):
             return dg.materialize(assets, instance=dagster_env.instance, resources=resources,
                                   partition_key=partition_key, tags={"aquamind/source": "test", **(tags or {})},
-                                  raise_on_error=True, run_config=QUIET)
+                                  raise_on_error=raise_on_error, run_config=QUIET, selection=selection)
 
         run([static.static_assets])
         for y in YEARS:
@@ -118,7 +119,7 @@ def test_dbt_asset_keys_include_the_marts():
     assert all(_analytics(k) for a in DBT_ASSETS for k in a.keys)
     staging = {k.path[-1] for k in dbt_staging.keys}
     assert {"stg_batch", "stg_assignment_daily_state", "stg_environmental_reading", "int_container_location",
-            "validation_bands", "data_quality_rules"} <= staging
+            "validation_bands"} <= staging
     assert dbt_year_incremental.partitions_def is not None
     assert dbt_year_incremental.partitions_def.get_partition_keys()[:3] == [str(y) for y in YEARS]
     assert dbt_year_incremental.backfill_policy == dg.BackfillPolicy.single_run()
@@ -131,7 +132,7 @@ def test_dbt_sources_map_to_the_python_assets():
     for a in DBT_ASSETS:
         for k in a.keys:
             upstream |= {d for d in a.asset_deps[k] if not _analytics(d)}
-    python_keys = {a.key for a in YEARLY_ASSETS} | set(static.static_assets.keys)
+    python_keys = {a.key for a in YEARLY_ASSETS} | set(static.static_assets.keys) | {LOAD_RECORDS.key}
     assert upstream == python_keys, upstream ^ python_keys
     for name in ("batches", "environmental_readings", "harvest", "mortality_events", "feeding", "health",
                  "growth_samples", "infrastructure", "reference_data"):
@@ -150,7 +151,7 @@ def test_dbt_tests_are_asset_checks(built):
     declared = {(c.asset_key, c.name) for a in DBT_ASSETS for c in a.check_keys}
     dq = dg.AssetKey(["analytics", "data_quality"])
     sv = dg.AssetKey(["analytics", "stat_validation"])
-    assert (dq, "expect_zero_data_quality_violations") in declared
+    assert (dq, "expect_zero_data_quality_years_missing") in declared
     assert (sv, "within_band_stat_validation_within_band") in declared
     assert any(k == dg.AssetKey(["analytics", "fcr_by_batch"]) and n.startswith("unique_") for k, n in declared)
     assert len({c for a in DBT_ASSETS for c in a.check_keys}) > 100
@@ -347,6 +348,56 @@ def test_active_batches_at_year_end(conn):
         assert mart[y] == by_assignment, (y, mart[y], by_assignment)
 
 
+# ------------------------------------------------------------------ data quality: what the loads stored
+DQ = [dg.AssetKey(["analytics", "rule_results"]), dg.AssetKey(["analytics", "data_quality"])]
+
+
+def _dq_checks(built) -> dict[str, bool]:
+    """Run the two data-quality marts alone; {check name: passed} of their dbt tests."""
+    result = built["run"]([dbt_cross_year], selection=DQ, raise_on_error=False)
+    return {e.asset_check_evaluation_data.check_name: e.asset_check_evaluation_data.passed
+            for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"}
+
+
+def test_data_quality_mart_has_every_rule_once_with_its_stored_results(built, conn):
+    """One row per catalogue rule under its own name; its load-time counts are the sums of what the
+    loads stored in meta.rule_evaluation (read here straight from the table), none missing."""
+    rows = conn.execute("SELECT rule, scope, years_missing, load_examined, load_violations FROM analytics.data_quality").fetchall()
+    assert sorted(r[0] for r in rows) == sorted(r.name for r in CATALOGUE)
+    stored = dict(conn.execute("""SELECT rule, sum(examined) FROM meta.rule_evaluation
+                                  WHERE source = 'load' AND committed GROUP BY rule""").fetchall())
+    for rule, scope, missing, examined, violations in rows:
+        assert missing == 0, rule
+        if scope == "all":
+            assert examined is None and rule not in stored, rule
+        else:
+            assert examined == stored[rule] and violations == 0, rule
+    assert sum(stored.values()) > 100_000
+
+
+def test_data_quality_tests_fail_on_a_missing_evaluation_an_empty_one_and_an_audit_violation(built, conn):
+    assert all(_dq_checks(built).values())
+    conn.execute("CREATE TEMP TABLE saved_evaluations AS SELECT * FROM meta.rule_evaluation")
+    try:
+        conn.execute("""DELETE FROM meta.rule_evaluation WHERE rule = 'mortality_positive' AND year = 2016""")
+        conn.execute("""UPDATE meta.rule_evaluation SET examined = 0
+                        WHERE rule = 'feed_stock_balance' AND year = 2015 AND source = 'load'""")
+        conn.execute("""INSERT INTO meta.rule_evaluation (rule, asset, year, source, examined, violations, passed, committed)
+                        VALUES ('gutted_below_live', 'harvest', 2017, 'audit', 10, 2, false, true)""")
+        checks = _dq_checks(built)
+        failed = {name for name, passed in checks.items() if not passed}
+        assert failed == {"not_null_rule_results_load_examined", "examined_where_stored_rule_results_load_examined",
+                          "expect_zero_rule_results_audit_violations"}, failed
+        # dbt build skips the mart summing a failed model, so its own test does not pass either
+        assert checks.get("expect_zero_data_quality_years_missing") is not True
+    finally:
+        with conn.transaction():
+            conn.execute("DELETE FROM meta.rule_evaluation")
+            conn.execute("INSERT INTO meta.rule_evaluation SELECT * FROM saved_evaluations")
+        conn.execute("DROP TABLE saved_evaluations")
+        assert all(_dq_checks(built).values())
+
+
 # ------------------------------------------------------------------ one year rebuilt alone (mutates 2016: last)
 def _rows(conn, model: str, year: int) -> tuple[list[str], set[str]]:
     """(rows as text, sorted; the set of their xmin): equal text = same content, equal xmin = not rewritten."""
@@ -366,18 +417,16 @@ def _by(conn, sql: str, year: int) -> dict:
 HARVEST_2016 = """SELECT (geography_id, product_grade_id)::text, fish, live_tonnes, gutted_tonnes, harvest_events
                   FROM analytics.harvest_yearly_by_geography WHERE year = %s"""
 RECORDS = "SELECT table_name, row_count FROM analytics.records_by_table_year WHERE year = %s"
-DQ_YEARLY = "SELECT rule, examined, violations FROM analytics.data_quality_yearly WHERE year = %s"
 SUMMARY = "SELECT year, to_jsonb(s) FROM analytics.summary_by_year s WHERE year = %s"
 RATIO = """SELECT geography, value FROM analytics.stat_validation
            WHERE metric = 'harvest_gutted_to_live_ratio' AND year = %s"""
-READING_RULES = {"environmental_reading_outside_window", "salinity_reading_in_freshwater"}
 
 
 def test_rematerialized_year_updates_exactly_that_year(built, conn):
     before = {(m, y): _rows(conn, m, y) for m in YEAR_MODELS for y in YEARS}
     assert all(before[(m, 2016)][0] for m in YEAR_MODELS), "every year-incremental model has 2016 rows"
     harvest0 = _by(conn, HARVEST_2016, 2016)
-    records0, dq0 = _by(conn, RECORDS, 2016), _by(conn, DQ_YEARLY, 2016)
+    records0 = _by(conn, RECORDS, 2016)
     summary0 = {y: _by(conn, SUMMARY, y)[y][0] for y in YEARS}
     content0 = {m: _content(conn, m, 2016)
                 for m in ("assignment_year_summary", "mortality_monthly_by_geography", "utilization_monthly")}
@@ -412,12 +461,6 @@ def test_rematerialized_year_updates_exactly_that_year(built, conn):
         assert _close(gutted, 0.99 * harvest0[k][2], 1e-9), k
     records1 = _by(conn, RECORDS, 2016)
     assert records1 == {t: n for t, n in records0.items() if t != "environmental.environmental_reading"}
-    dq1 = _by(conn, DQ_YEARLY, 2016)
-    assert set(dq1) == set(dq0) - READING_RULES
-    assert dq1["future_dates"][0] == dq0["future_dates"][0] - n_readings
-    assert all(v == 0 for _, v in dq1.values())
-    for rule in set(dq1) - {"future_dates"}:
-        assert dq1[rule] == dq0[rule], rule
 
     # the cross-year marts follow once rebuilt
     assert built["run"]([dbt_cross_year]).success

@@ -221,6 +221,16 @@ INJECTIONS: dict[str, tuple[int, str]] = {
             WHERE s.year = 2016 AND EXISTS (SELECT 1 FROM {S} p WHERE p.year = 2016
                 AND p.assignment_id = s.assignment_id AND p.state_date = s.state_date - 1)
             ORDER BY 1, 2 LIMIT 1)"""),
+    "daily_state_covers_window": (2016, f"""DELETE FROM {S}
+        WHERE year = 2016 AND (assignment_id, state_date) = {ONE_STATE}"""),
+    "population_continuity_across_years": (0, f"""UPDATE {S} SET population = population + 1
+        WHERE year = 2016 AND (assignment_id, state_date) = (SELECT n.assignment_id, n.state_date FROM {S} n
+            WHERE n.year = 2016 AND n.state_date = DATE '2016-01-01' AND EXISTS (SELECT 1 FROM {S} p
+                WHERE p.year = 2015 AND p.assignment_id = n.assignment_id AND p.state_date = DATE '2015-12-31')
+            ORDER BY 1 LIMIT 1)"""),
+    "population_leaves_at_exit": (0, f"""UPDATE {S} SET deaths = deaths + 1
+        WHERE year = 2016 AND (assignment_id, state_date) = (SELECT a.id, a.departure_date - 1 FROM {A} a
+            WHERE a.year = 2016 AND extract(year FROM a.departure_date - 1) = 2016 ORDER BY a.id LIMIT 1)"""),
     "transfer_conservation": (2016, """UPDATE batch.transfer_action SET transferred_count = transferred_count + 1
         WHERE year = 2016 AND id = (SELECT min(id) FROM batch.transfer_action WHERE year = 2016)"""),
     "transfer_stocks_destination": (2016, f"""UPDATE {A} SET population_count = population_count + 1
@@ -249,6 +259,9 @@ INJECTIONS: dict[str, tuple[int, str]] = {
         AND e.id = (SELECT min(id) FROM {E} WHERE year = 2016)"""),
     "harvest_lots_sum_to_pen": (2016, f"""UPDATE {L} SET unit_count = unit_count + 1
         WHERE year = 2016 AND id = (SELECT min(id) FROM {L} WHERE year = 2016)"""),
+    "harvest_lot_in_assignment_window": (2016, f"""UPDATE {L} l SET event_date = a.departure_date
+        FROM {A} a WHERE a.id = l.assignment_id AND l.year = 2016
+        AND l.id = (SELECT min(id) FROM {L} WHERE year = 2016)"""),
     "gutted_below_live": (2016, f"""UPDATE {L} SET gutted_weight_kg = live_weight_kg * 1.01
         WHERE year = 2016 AND id = (SELECT min(id) FROM {L} WHERE year = 2016 AND live_weight_kg > 0)"""),
     "harvest_event_has_assignment": (0, f"""UPDATE {E} SET assignment_id = 999999
