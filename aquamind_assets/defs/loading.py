@@ -89,7 +89,7 @@ def write_year(conn, plan, asset: str, year: int, *, scenario_hash: str, replace
     publish(conn, asset)
     with YearLoad(conn, asset=asset, year=year, tables=[TABLES[t] for t in spec.tables],
                   scenario_hash=scenario_hash, code_version=code_version(), checks=spec.rules,
-                  replace_all=replace_all, on_phase=on_phase) as load:
+                  replace_all=replace_all, on_phase=on_phase, source=plan) as load:
         load.write_stream(frames(plan, year, spec.render))
     return load.result
 

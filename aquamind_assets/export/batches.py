@@ -50,7 +50,8 @@ def _assignments(plan, year: int) -> Columns:
         "assignment_date": epoch_days(start[m]), "departure_date": nullable_date(end[m]), "is_active": end[m] < 0}
 
 
-def _daily_state(plan, year: int) -> Columns:
+def daily_state(plan, year: int) -> Columns:
+    """The year's daily state rows (also what frame rules of other assets compare their rows with)."""
     a, d = plan.assignment, plan.daily
     first, stop = year_days(year)
     rows = (d["day"] >= first) & (d["day"] < stop)
@@ -106,7 +107,7 @@ def _actions(plan, w: np.ndarray, year: int) -> Columns:
 def render_batches(plan, year: int) -> dict[Table, Columns]:
     """The batches asset's tables of one year: batches, assignments, daily state, the opening state
     (first stored year only), transfer workflows and their actions."""
-    out = {BATCH: _batches(plan, year), ASSIGNMENT: _assignments(plan, year), DAILY_STATE: _daily_state(plan, year)}
+    out = {BATCH: _batches(plan, year), ASSIGNMENT: _assignments(plan, year), DAILY_STATE: daily_state(plan, year)}
     out.update(_opening(plan, year))
     w = _workflow_rows(plan, year)
     out[TRANSFER_WORKFLOW] = _workflows(plan, w, year)

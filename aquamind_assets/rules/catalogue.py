@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 from ..warehouse.checks import Check
-from ..warehouse.frame_checks import FrameCheck
+from ..warehouse.frame_checks import FrameCheck, FrameTotal
 from ..warehouse.locks import named_tables
 from . import batches, environment, feeding, growth, harvest, health, infrastructure, mortality
 
@@ -27,7 +27,7 @@ _TABLE = re.compile(r"^(infrastructure|batch|inventory|health|environmental|harv
 class Rule:
     asset: str
     sql: Check  # the audit's form, and the load's when there is no frame form
-    frame: FrameCheck | None = None  # evaluated on every frame as it is written
+    frame: FrameCheck | FrameTotal | None = None  # evaluated on the frames as they are written
     scope: str = "year"
 
     @property
@@ -44,7 +44,7 @@ class Rule:
         return tuple(_SECTION.findall(self.description))
 
     @property
-    def at_load(self) -> Check | FrameCheck:
+    def at_load(self) -> Check | FrameCheck | FrameTotal:
         return self.frame if self.frame is not None else self.sql
 
     @property
@@ -76,7 +76,7 @@ CATALOGUE: tuple[Rule, ...] = (
 )
 
 
-def at_load(asset: str) -> list[Check | FrameCheck]:
+def at_load(asset: str) -> list[Check | FrameCheck | FrameTotal]:
     """What a load of the asset evaluates, in catalogue order."""
     return [r.at_load for r in CATALOGUE if r.asset == asset and r.scope in ("year", "static")]
 

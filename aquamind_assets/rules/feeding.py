@@ -9,6 +9,7 @@ from ..config.years import FIRST_DATE, FIRST_YEAR, LAST_DATE
 from ..sim.feed_inventory import MAX_LEAD_DAYS
 from ..warehouse.checks import Check
 from .common import LAST_DAY, in_window, orphans, owning_year
+from .feeding_frames import FRAME_RULES  # noqa: F401  (part of this module's rule set)
 
 E, P, S, L = "inventory.feeding_event", "inventory.feed_purchase", "inventory.feed_stock", "inventory.feed_lot"
 DS = "batch.assignment_daily_state"

@@ -17,7 +17,7 @@ from psycopg.rows import tuple_row
 from . import ddl, locks
 from .checks import Check, CheckFailed, CheckResult, run_checks
 from .copy import CHUNK_ROWS, CopyWriter
-from .frame_checks import FrameCheck, FrameTally
+from .frame_checks import FRAME_RULES, FrameTally
 from .load_record import LoadResult, combined_checksum, verify_scenario, write_evaluations, write_record
 from .schema import Frame, Table
 
@@ -33,12 +33,13 @@ class _Load:
 
     def __init__(self, conn, *, asset: str, tables, scenario_hash: str, code_version: str,
                  checks=(), replace_all: bool = False, analyze: bool = True,
-                 queue_size: int = 4, chunk_rows: int = CHUNK_ROWS, on_phase=None):
+                 queue_size: int = 4, chunk_rows: int = CHUNK_ROWS, on_phase=None, source=None):
         self.conn, self.asset = conn, asset
         self.tables: dict[str, Table] = {t.qualified: t for t in tables}
         self.scenario_hash, self.code_version = scenario_hash, code_version
-        self.checks: list[Check] = [c for c in checks if not isinstance(c, FrameCheck)]
-        self.frame_checks: list[FrameCheck] = [c for c in checks if isinstance(c, FrameCheck)]
+        self.checks: list[Check] = [c for c in checks if not isinstance(c, FRAME_RULES)]
+        self.frame_checks = [c for c in checks if isinstance(c, FRAME_RULES)]
+        self.source = source  # what the frames are rendered from (the plan), for frame rules' lookups
         self._tally: FrameTally | None = None
         self.replace_all, self.analyze = replace_all, analyze
         self.queue_size, self.chunk_rows = queue_size, chunk_rows
@@ -64,7 +65,8 @@ class _Load:
 
     def _statements(self) -> list[str]:
         """Every SQL text the load's rules run (what the lock plan reads the table names from)."""
-        return [q for c in self.checks for q in c.statements]
+        frame = [q for c in self.frame_checks for q in (*c.statements, *getattr(c.lookup, "statements", ()))]
+        return [*(q for c in self.checks for q in c.statements), *frame]
 
     def _take_locks(self) -> None:
         self.lock_plan = locks.plan_locks(
@@ -90,7 +92,9 @@ class _Load:
             self._begin("prepare")
             verify_scenario(self._cur, self.scenario_hash, self.replace_all)
             self._prepare()
-            self._tally = FrameTally(self.frame_checks, self._cur, self._params())
+            self._tally = FrameTally(self.frame_checks, self._cur,
+                                     {**self._params(), "scenario_hash": self.scenario_hash,
+                                      "code_version": self.code_version, "source": self.source})
             self._phase("prepare")
         except BaseException as e:
             self._tx.__exit__(type(e), e, e.__traceback__)

@@ -104,7 +104,7 @@ def evaluations(conn, rule="value_present", year=2016):
 
 def test_rule_results_and_phases_are_stored_with_the_load_and_a_failure_survives_its_rollback(conn):
     load(conn, [reading_frame(2016, 4_000, seed=5)])
-    assert evaluations(conn) == [(4_000, 0, True, True)]
+    assert evaluations(conn)[0] == (4_000, 0, True, True)
     (phases,) = conn.execute("SELECT phases FROM meta.partition_load WHERE asset = 'readings' AND year = 2016").fetchone()
     assert {"prepare", "write", "index", "analyze", "checks"} <= set(phases) and all(v >= 0 for v in phases.values())
     bad = reading_frame(2016, 6_000, seed=6)
@@ -254,7 +254,8 @@ def test_static_load_defers_foreign_keys_and_rolls_back(conn):
 
 # ------------------------------------------------------------------ frame checks (every row, as streamed)
 def _negative_sensors(cols, ctx):
-    assert ctx == {"year": 2016, "asset": "readings"}  # the lookup ran once, inside the load
+    # the lookup ran once, inside the load, with the load's identity (and no plan: none was given)
+    assert ctx == {"year": 2016, "asset": "readings", "scenario_hash": "s1", "code_version": "test", "source": None}
     return cols["sensor_id"] < 0
 
 
