@@ -17,15 +17,16 @@ from .frame_dims import fetch
 
 STORED = """SELECT string_agg(int4send(assignment_id) || int4send(state_date - DATE '1970-01-01')
                 || int4send(batch_id) || int4send(container_id) || int4send(lifecycle_stage_id)
-                || float4send(biomass_kg) || float4send(avg_weight_g) || float4send(feed_kg) || int4send(deaths),
+                || float4send(biomass_kg) || float4send(avg_weight_g) || float4send(feed_kg) || int4send(deaths)
+                || int4send(population),
                 ''::bytea)
             FROM batch.assignment_daily_state WHERE year = %(year)s"""
 BATCHES_RECORD = """SELECT scenario_hash, code_version FROM meta.partition_load
                     WHERE asset = 'batches' AND year = %(year)s"""
 STATEMENTS = (STORED, BATCHES_RECORD)
 COLUMNS = ("assignment_id", "state_date", "batch_id", "container_id", "lifecycle_stage_id", "biomass_kg",
-           "avg_weight_g", "feed_kg", "deaths")
-WIRE = (">i4", ">i4", ">i4", ">i4", ">i4", ">f4", ">f4", ">f4", ">i4")
+           "avg_weight_g", "feed_kg", "deaths", "population")
+WIRE = (">i4", ">i4", ">i4", ">i4", ">i4", ">f4", ">f4", ">f4", ">i4", ">i4")
 _KEY = 100_000  # > any unix day of the history: assignment_id * _KEY + day is unique
 
 

@@ -17,7 +17,8 @@ OPEN = np.iinfo(np.int64).max
 EPOCH = np.datetime64("1970-01-01")
 LAST_DAY = int((np.datetime64(LAST_DATE) - EPOCH).astype(np.int64))  # unix day of the last stored day
 ASSIGNMENTS = """SELECT string_agg(int4send(id) || int4send(assignment_date - DATE '1970-01-01')
-                     || int4send(coalesce(departure_date - DATE '1970-01-01', 2147483647)), ''::bytea)
+                     || int4send(coalesce(departure_date - DATE '1970-01-01', 2147483647))
+                     || int4send(batch_id) || int4send(lifecycle_stage_id), ''::bytea)
                  FROM batch.batch_container_assignment"""  # an open assignment reads as int32 max
 
 
@@ -71,16 +72,18 @@ def take(values: np.ndarray, pos: np.ndarray, missing):
 
 @dataclass
 class Assignments:
-    """The stored assignments' windows [start, end) in unix days (end OPEN while still open)."""
+    """The stored assignments: windows [start, end) in unix days (end OPEN while still open), batch, stage."""
     index: ById
     start: np.ndarray
     end: np.ndarray
+    batch: np.ndarray
+    stage: np.ndarray
 
     @classmethod
     def read(cls, cur) -> "Assignments":
-        ids, start, end = fetch(cur, ASSIGNMENTS, (">i4", ">i4", ">i4"))
+        ids, start, end, batch, stage = fetch(cur, ASSIGNMENTS, (">i4",) * 5)
         end = np.where(end == np.iinfo(np.int32).max, OPEN, end.astype(np.int64))
-        return cls(ById(ids), start.astype(np.int64), end)
+        return cls(ById(ids), start.astype(np.int64), end, batch, stage)
 
     def outside(self, assignment_ids: np.ndarray, days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(rows whose assignment is stored, those of them dated outside its window)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..warehouse.checks import Check
 from .common import in_window, orphans, owning_year
+from .growth_frames import FRAME_RULES  # noqa: F401  (part of this module's rule set)
 
 G = "batch.growth_sample"
 A = "batch.batch_container_assignment"

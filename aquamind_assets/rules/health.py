@@ -12,6 +12,7 @@ from dataclasses import replace
 from ..config.years import LAST_DATE
 from ..warehouse.checks import Check
 from .common import LAST_DAY, in_window, orphans, owning_year
+from .health_frames import FRAME_RULES  # noqa: F401  (part of this module's rule set)
 
 A, HE = "batch.batch_container_assignment", "harvest.harvest_event"
 V, L, T, O = "health.vaccination", "health.lice_count", "health.treatment", "health.disease_outbreak"
