@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from ..warehouse.checks import Check
 from ..config.years import LAST_DATE
+from .batches_frames import FRAME_RULES  # noqa: F401  (part of this module's rule set)
 from .common import LAST_DAY, OPEN_END, in_window, orphans, owning_year
 
 A = "batch.batch_container_assignment"
