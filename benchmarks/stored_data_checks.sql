@@ -24,9 +24,10 @@ select geo, count(*) cycles,
 from j group by rollup(geo);
 \echo == stat_validation (band misses)
 select metric, geography, count(*) n, count(*) filter (where not within_band) misses from analytics.stat_validation group by 1, 2 order by 1, 2;
-\echo == data_quality (violations)
-select count(*) rules, sum(violations) violations, sum(examined) examined from analytics.data_quality;
-select rule, examined, violations from analytics.data_quality order by rule;
+\echo == data_quality: the catalogue's results as the loads (and the last validate) stored them
+select count(*) rules, sum(years_missing) years_missing, sum(load_violations) load_violations,
+       sum(audit_violations) audit_violations, sum(load_examined) examined from analytics.data_quality;
+select rule, load_examined, load_violations, audit_violations, years_missing from analytics.data_quality order by rule;
 \echo == issue 4: daily mean of temperature readings per container vs the plan temperature (share within 0.3 C)
 select count(*) container_days, round(avg((abs(e.mean_value - d.temperature_c) <= 0.3)::int)::numeric, 4) share_within_03
 from analytics.env_daily_by_container_parameter e
