@@ -40,22 +40,28 @@ class Batches:
     def add(self, table: str, cols) -> None:
         if table == A:
             self.own.append((cols["id"].astype(np.int64), cols["assignment_date"].astype(np.int64),
-                             _day(cols["departure_date"])))
+                             _day(cols["departure_date"]), cols["container_id"].astype(np.int64)))
         elif table == S:
             self.rows.append(tuple(np.asarray(cols[c]) for c in STATE))
 
+    def assignments(self):
+        """(ids, start, end, container) of this load's assignments, then the stored ones it does not
+        rewrite (a load replaces its year's rows; the stored ones of other years stay)."""
+        own = [np.concatenate(c) for c in zip(*self.own)] if self.own else [np.zeros(0, np.int64)] * 4
+        st = self.stored
+        keep = ~np.isin(_stored_ids(st), own[0])
+        return [np.concatenate([mine, theirs[keep]]) for mine, theirs in
+                zip(own, (_stored_ids(st), st.start, st.end, st.container.astype(np.int64)))]
+
     def windows(self):
-        """Every assignment (stored, and this load's): ids, start, end, and the daily state rows
-        sorted by (assignment, date) as (assignment_id, state_date, population, deaths)."""
+        """Every assignment's id index, start and end, and the daily state rows sorted by
+        (assignment, date) as (assignment_id, state_date, population, deaths)."""
         if self._windows is None:
-            own = [np.concatenate(c) for c in zip(*self.own)] if self.own else [np.zeros(0, np.int64)] * 3
-            ids = np.concatenate([own[0], _stored_ids(self.stored)])
-            start = np.concatenate([own[1], self.stored.start])
-            end = np.concatenate([own[2], self.stored.end])
+            ids, start, end, _ = self.assignments()
             rows = ([np.concatenate(c) for c in zip(*self.rows)] if self.rows
                     else [np.zeros(0, np.int64)] * len(STATE))
             order = np.lexsort((rows[1], rows[0]))
-            self._windows = (ById(ids), start, end, [r[order] for r in rows])
+            self._windows = (ById(ids), start, end, [r[order] for r in rows], ids)
         return self._windows
 
 
@@ -71,8 +77,42 @@ def _sample(bad: np.ndarray, names, columns) -> list[dict[str, str]]:
     return [{n: str(c[r]) for n, c in zip(names, columns)} for r in np.flatnonzero(bad)[:5]]
 
 
+def _double_booking_verdict(ctx: Batches):
+    """This year's assignments sharing a container with an overlapping window of any stored year.
+    Sorted by container and start, an interval overlaps another iff it starts before the latest end
+    of those before it, or the next one starts before it ends."""
+    ids, start, end, container = ctx.assignments()
+    n_own = sum(len(c[0]) for c in ctx.own)
+    end = np.where(end == OPEN, LAST_DAY + 1, end)  # an open window runs past the last stored day
+    order = np.lexsort((start, container))
+    c, s, e = container[order], start[order], end[order]
+    first = np.r_[True, c[1:] != c[:-1]]
+    prev_end = _running_end_before(e, first)
+    nxt_same = np.r_[c[1:] == c[:-1], False]
+    overlap = (s < prev_end) | (nxt_same & (np.r_[s[1:], 0] < e))
+    bad = np.zeros(len(ids), bool)
+    bad[order] = overlap
+    mine = bad[:n_own]
+    return n_own, int(mine.sum()), _sample(mine, ("assignment_id", "container_id", "assignment_date"),
+                                           (ids, container, start))
+
+
+def _running_end_before(end: np.ndarray, first: np.ndarray) -> np.ndarray:
+    """For each interval, the latest end among the earlier ones of its container (-1 for the first)."""
+    out = np.full(len(end), -1, np.int64)
+    if len(end):
+        prev = np.r_[-1, end[:-1]]
+        prev[first] = -1
+        # restart the running maximum at each container: offset every group above the previous ones
+        group = np.cumsum(first) - 1
+        shift = group * (int(end.max()) + 2)
+        out = np.maximum.accumulate(np.where(prev < 0, shift - 1, prev + shift)) - shift
+        out[first] = -1
+    return out
+
+
 def _window_verdict(ctx: Batches):
-    index, start, end, (ass, day, _, _) = ctx.windows()
+    index, start, end, (ass, day, _, _), _ = ctx.windows()
     pos = index.at(ass)
     known = pos >= 0
     bad = known & ((day < take(start, pos, 0)) | (day >= take(end, pos, OPEN)))
@@ -80,7 +120,7 @@ def _window_verdict(ctx: Batches):
 
 
 def _continuity_verdict(ctx: Batches):
-    _, _, _, (ass, day, population, deaths) = ctx.windows()
+    _, _, _, (ass, day, population, deaths), _ = ctx.windows()
     same = ass[1:] == ass[:-1]
     bad = np.zeros(len(ass), bool)
     bad[:-1] = same & (population[1:] != population[:-1] - deaths[:-1])
@@ -91,9 +131,8 @@ def _continuity_verdict(ctx: Batches):
 def _coverage_verdict(ctx: Batches):
     """One row per day of each window inside the year, for every stored assignment (the SQL form's
     FULL JOIN of expected window days with the rows per assignment)."""
-    index, start, end, (ass, day, _, _) = ctx.windows()
+    index, start, end, (ass, day, _, _), ids = ctx.windows()
     first, stop = jan1(ctx.year), jan1(ctx.year + 1)
-    ids = np.concatenate([*(c[0] for c in ctx.own), _stored_ids(ctx.stored)])
     pos = index.at(ids)
     expected_days = np.minimum(np.minimum(take(end, pos, OPEN), LAST_DAY + 1), stop) - np.maximum(take(start, pos, 0), first)
     overlap = (take(start, pos, OPEN) < stop) & (np.minimum(take(end, pos, OPEN), LAST_DAY + 1) > first)
@@ -128,6 +167,8 @@ def _negative(cols, _) -> np.ndarray:
 
 FRAME_RULES = [
     owning_year_rule(S, "state_date", Batches),
+    FrameTotal("no_double_booking", "a container never holds two batches at once (this year's assignments "
+               "against every stored one, gathered over the frames)", Batches, _double_booking_verdict),
     FrameTotal("assignment_daily_state_in_assignment_window", "every daily state row lies inside its stored "
                "assignment's window (gathered over the frames)", Batches, _window_verdict, min_examined=0),
     FrameTotal("daily_state_covers_window", "every stored assignment has exactly one daily state row for each "

@@ -20,7 +20,8 @@ CONTAINERS = """SELECT string_agg(int4send(id) || int4send(coalesce(hall_id, -1)
                     ''::bytea) FROM infrastructure.container"""
 STORES = """SELECT string_agg(int4send(id) || int4send(coalesce(hall_id, -1)) || int4send(coalesce(area_id, -1)),
                 ''::bytea) FROM infrastructure.feed_container"""
-DAY_PCT_MAX = np.array([4, 4, 10, 6, 4, 3], np.float64)  # by lifecycle_stage_id (0: none); see feeding.py
+# % of biomass a day, by lifecycle_stage_id 0-6 (0: no daily state row; 1 eggs, 6 sea: the SQL form's ELSE 4)
+DAY_PCT_MAX = np.array([4, 4, 10, 6, 4, 3, 4], np.float64)
 
 
 def _store_day(fc: np.ndarray, feed: np.ndarray, day: np.ndarray) -> np.ndarray:

@@ -18,7 +18,7 @@ EPOCH = np.datetime64("1970-01-01")
 LAST_DAY = int((np.datetime64(LAST_DATE) - EPOCH).astype(np.int64))  # unix day of the last stored day
 ASSIGNMENTS = """SELECT string_agg(int4send(id) || int4send(assignment_date - DATE '1970-01-01')
                      || int4send(coalesce(departure_date - DATE '1970-01-01', 2147483647))
-                     || int4send(batch_id) || int4send(lifecycle_stage_id), ''::bytea)
+                     || int4send(batch_id) || int4send(lifecycle_stage_id) || int4send(container_id), ''::bytea)
                  FROM batch.batch_container_assignment"""  # an open assignment reads as int32 max
 
 
@@ -72,18 +72,20 @@ def take(values: np.ndarray, pos: np.ndarray, missing):
 
 @dataclass
 class Assignments:
-    """The stored assignments: windows [start, end) in unix days (end OPEN while still open), batch, stage."""
+    """The stored assignments: windows [start, end) in unix days (end OPEN while still open), batch,
+    stage, container."""
     index: ById
     start: np.ndarray
     end: np.ndarray
     batch: np.ndarray
     stage: np.ndarray
+    container: np.ndarray
 
     @classmethod
     def read(cls, cur) -> "Assignments":
-        ids, start, end, batch, stage = fetch(cur, ASSIGNMENTS, (">i4",) * 5)
+        ids, start, end, batch, stage, container = fetch(cur, ASSIGNMENTS, (">i4",) * 6)
         end = np.where(end == np.iinfo(np.int32).max, OPEN, end.astype(np.int64))
-        return cls(ById(ids), start.astype(np.int64), end, batch, stage)
+        return cls(ById(ids), start.astype(np.int64), end, batch, stage, container)
 
     def outside(self, assignment_ids: np.ndarray, days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(rows whose assignment is stored, those of them dated outside its window)."""
@@ -105,7 +107,7 @@ def day_of(cols, column: str) -> np.ndarray:
     return v // US_PER_DAY if v.dtype == np.int64 else v.astype(np.int64)
 
 
-def owning_year_rule(table: str, column: str, lookup) -> FrameCheck:
+def owning_year_rule(table: str, column: str, lookup, min_examined: int = 1) -> FrameCheck:
     """Frame form of common.owning_year (same name)."""
     def bad(cols, ctx):
         first, stop = year_bounds(ctx.year)
@@ -113,7 +115,7 @@ def owning_year_rule(table: str, column: str, lookup) -> FrameCheck:
         return (d < first) | (d >= stop)
     return FrameCheck(f"{table.split('.')[-1]}_owning_year", f"the owning year is the {column}'s year "
                       f"({FIRST_YEAR} for earlier rows); no date after {LAST_DATE} (every row, as written)",
-                      table, bad, lookup=lookup)
+                      table, bad, lookup=lookup, min_examined=min_examined)
 
 
 def in_window_rule(table: str, column: str, what: str, lookup) -> FrameCheck:

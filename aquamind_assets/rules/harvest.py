@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from ..warehouse.checks import Check
 from .common import in_window, orphans, owning_year
+from .harvest_frames import FRAME_RULES  # noqa: F401  (part of this module's rule set)
 from .health import HARVEST_OUTSIDE_WITHHOLDING
 
 E, L = "harvest.harvest_event", "harvest.harvest_lot"

@@ -13,7 +13,7 @@ import pytest
 
 from aquamind_assets.defs.loading import SPECS, frames
 from aquamind_assets.defs.resources import Warehouse
-from aquamind_assets.rules import batches, feeding, growth, health, mortality
+from aquamind_assets.rules import batches, feeding, growth, harvest, health, mortality
 from aquamind_assets.rules.daily_state_frames import year_state
 from aquamind_assets.runtime.plan_cache import code_version
 from aquamind_assets.warehouse.checks import run_checks
@@ -21,7 +21,7 @@ from aquamind_assets.warehouse.frame_checks import FrameTally
 
 YEARS = ("2015", "2016")
 ASSET = {batches: "batches", mortality: "mortality_events", feeding: "feeding", growth: "growth_samples",
-         health: "health"}
+         health: "health", harvest: "harvest"}
 DAY_2025 = int((np.datetime64("2025-01-01") - np.datetime64("1970-01-01")).astype(np.int64))
 US_2025 = DAY_2025 * 86_400_000_000
 
@@ -36,6 +36,14 @@ def _scale(column: str, factor: float):
     return _set(column, lambda c: c[column][0] * factor)
 
 
+def _same_container_and_window(cols):
+    for column in ("container_id", "assignment_date", "departure_date"):
+        cols[column][0] = cols[column][1]
+
+
+HEALTH_DATES = {"health.vaccination": "vaccination_date", "health.treatment": "treatment_date",
+                "health.disease_outbreak": "start_date", "health.journal_entry": "entry_date",
+                "health.health_sampling_event": "sampling_date", "health.health_lab_sample": "sample_date"}
 BREAKS = {  # rule -> (table whose first frame is broken, how)
     "assignment_daily_state_owning_year": ("batch.assignment_daily_state", _set("state_date", DAY_2025)),
     "assignment_daily_state_in_assignment_window": ("batch.assignment_daily_state", _set("state_date", 0)),
@@ -61,6 +69,13 @@ BREAKS = {  # rule -> (table whose first frame is broken, how)
     "lice_count_in_assignment_window": ("health.lice_count", _set("count_date", 0)),
     "lice_count_at_sea": ("health.lice_count", _set("fish_sampled", 0)),
     "fish_scores_in_range": ("health.fish_parameter_score", _set("score", 7)),
+    "no_double_booking": ("batch.batch_container_assignment", _same_container_and_window),
+    "harvest_lots_sum_to_pen": ("harvest.harvest_lot", _set("unit_count", lambda c: c["unit_count"][0] + 1)),
+    "health_check_from_fish": ("health.health_sampling_event", _set("fish_sampled", 99)),
+    "fish_condition_factor": ("health.individual_fish_observation", _scale("weight_g", 3.0)),
+    **{f"{t.split('.')[1]}_owning_year": (t, _set(c, DAY_2025)) for t, c in HEALTH_DATES.items()},
+    **{f"{t.split('.')[1]}_in_assignment_window": (t, _set(c, 0)) for t, c in HEALTH_DATES.items()
+       if t != "health.disease_outbreak"},
 }
 RULES = {r.name: (module, r) for module in ASSET for r in module.FRAME_RULES}
 
@@ -114,7 +129,9 @@ def test_frame_form_examines_what_the_sql_form_does_and_catches_one_broken_row(l
         assert clean.passed and clean.violations == 0, clean.message()
         assert clean.examined == stored.examined, (clean.examined, stored.examined)
         table, breaks = BREAKS[name]
-        first = next(cols for t, cols in items if t == table)
+        first = next((cols for t, cols in items if t == table and len(next(iter(cols.values()))) > 1), None)
+        if first is None:
+            pytest.skip(f"the tiny 2016 frames hold no {table} rows to break")
         breaks(first)
         broken = _tally(cur, rule, _params(loaded, loaded["plan"]), items)
     assert not broken.passed and broken.violations >= 1 and name in broken.message()
@@ -131,3 +148,14 @@ def test_the_daily_state_rendered_from_the_plan_is_the_one_stored(loaded, conn):
     for column in rendered:
         assert np.array_equal(rendered[column][mine], read_back[column][order]), column
         assert np.array_equal(other_code[column], read_back[column]), column  # read back, not rendered
+
+
+def test_the_ration_limits_per_stage_are_the_sql_forms(conn):
+    """The frame form's table of daily ration limits against the SQL form's CASE, stage by stage
+    (NULL: a meal day without a daily state row)."""
+    from aquamind_assets.rules.feeding_frames import DAY_PCT_MAX
+
+    rows = conn.execute(f"""SELECT coalesce(s.lifecycle_stage_id, 0), {feeding.DAY_PCT_MAX}
+                            FROM (VALUES (NULL::int), (1), (2), (3), (4), (5), (6), (7)) s (lifecycle_stage_id)""").fetchall()
+    for stage, limit in rows:
+        assert DAY_PCT_MAX[min(stage, len(DAY_PCT_MAX) - 1)] == limit, stage

@@ -33,5 +33,9 @@ def test_rules_without_a_frame_form_and_the_tables_they_need():
     assert all(sql_only.values()), [n for n, t in sql_only.items() if not t]
     assert not any("environmental.environmental_reading" in t and n != "environmental_reading_stored_sample"
                    for n, t in sql_only.items())
+    # the largest tables are read by SQL at load only by the readings' stored sample (a page sample)
+    largest = {"batch.assignment_daily_state", "inventory.feeding_event", "health.fish_parameter_score",
+               "environmental.environmental_reading"}
+    assert {n for n, t in sql_only.items() if largest & set(t)} == {"environmental_reading_stored_sample"}
     framed = [r for r in CATALOGUE if r.frame is not None]
     assert framed and all(at_load(r.asset).count(r.frame) == 1 for r in framed)
