@@ -76,7 +76,9 @@ RULES = [
           "l.id, l.assignment_id, a.lifecycle_stage_id, l.count_date"),
     _rule("lice_treatment_follows_count", "a delousing follows the previous day's count of its pen, above "
           "0.5 (Feb-June) or 1.0 (July-Jan) adult females per fish, and lice_before is that count (docs/domain.md §8)",
-          f"""FROM {T} t LEFT JOIN {L} c ON c.assignment_id = t.assignment_id AND c.count_date = t.treatment_date - 1
+          # a treatment after 1 January follows a count of the same year: only that year's counts are read
+          f"""FROM {T} t LEFT JOIN {L} c ON c.year = %(year)s AND c.assignment_id = t.assignment_id
+                AND c.count_date = t.treatment_date - 1
                 AND c.lice_type_id = {ADULT_FEMALE_LEP} WHERE t.year = %(year)s AND t.lice_before IS NOT NULL
                 AND t.treatment_date > make_date(%(year)s, 1, 1)""",
           f"""c.count_value IS NULL OR abs(c.count_value::float8 / c.fish_sampled - t.lice_before) > 0.001
