@@ -103,6 +103,8 @@ def publish(conn, asset: str | None = None) -> None:
     of the same asset meet their row locks in one order."""
     rules = sorted((r for r in CATALOGUE if asset is None or r.asset == asset), key=lambda r: r.name)
     with conn.cursor() as cur:
+        if cur.execute("SELECT to_regclass('meta.rule')").fetchone()[0] is None:
+            return  # no warehouse yet (its first load creates the table)
         cur.executemany(
             """INSERT INTO meta.rule AS r (rule, asset, scope, description, sections, forms, min_examined, reads)
                VALUES (%s, %s, %s, %s, %s, %s, %s, %s)

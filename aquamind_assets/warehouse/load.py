@@ -235,13 +235,14 @@ class YearLoad(_Load):
                           (self.asset, self.year))
 
     def _writes(self) -> list[tuple[str, str, str]]:
-        """ACCESS EXCLUSIVE on the year's partitions (TRUNCATE); on a hypertable, ROW EXCLUSIVE on
-        it and its chunks (DELETE of the year)."""
+        """ACCESS EXCLUSIVE on the year's partitions (TRUNCATE) and ACCESS SHARE on their parents; on
+        a hypertable, ROW EXCLUSIVE on it and its chunks (DELETE of the year)."""
         out = []
         for t in self.tables.values():
             part = t.partition_name(self.year)
             if ddl.relation_kind(self.conn, t.schema, part) == "r":
-                out.append((t.schema, part, locks.ACCESS_EXCLUSIVE))
+                # TRUNCATE and the index DDL of a partition also take ACCESS SHARE on its parent
+                out += [(t.schema, part, locks.ACCESS_EXCLUSIVE), (t.schema, t.name, locks.ACCESS_SHARE)]
             else:
                 tree = locks.partitions(self._cur, [t.qualified]).get(t.qualified, [])
                 out += [(s, n, locks.ROW_EXCLUSIVE) for s, n in tree]

@@ -1,4 +1,4 @@
-"""Concurrent year loads cannot deadlock: the three cycles seen in multi-year runs, forced.
+"""Concurrent year loads cannot deadlock: the kinds of cycle seen in multi-year runs, forced.
 
 Each case holds two real YearLoads of the tiny template (2015 and 2016 stored) at chosen points
 inside their transactions and releases them in the order that closed a cycle before the lock
@@ -32,8 +32,10 @@ CYCLES = {
     # the batches rewrite takes its partitions one by one; health's rules read every assignment and batch
     "rewrite_vs_health_rule": Cycle(("batches", 2015, "truncate batch.batch_container_assignment"),
                                     ("health", 2016, "checks"), True),
-    # two years' daily-state rules, each reading the assignments the other is rewriting
-    "daily_state_rules": Cycle(("batches", 2015, "checks"), ("batches", 2016, "checks"), False),
+    # two years of batches, each reading every stored assignment for its frame rules (the lookup after
+    # the truncates) while the other holds its own year's assignments
+    "batches_frame_lookups": Cycle(("batches", 2015, "truncate batch.assignment_daily_state"),
+                                   ("batches", 2016, "truncate batch.assignment_daily_state"), False),
     # harvest reads every treatment, health every harvest event
     "harvest_vs_health": Cycle(("harvest", 2015, "checks"), ("health", 2016, "checks"), False),
 }

@@ -18,12 +18,12 @@ select
     r.forms,
     count(s.year) as years_stored,
     count(s.year) filter (where s.scope <> 'all' and s.load_examined is null) as years_missing,
-    sum(s.load_examined) as load_examined,
-    sum(s.load_violations) as load_violations,
+    sum(s.load_examined)::bigint as load_examined,
+    sum(s.load_violations)::bigint as load_violations,
     sum(s.load_seconds) as load_seconds,
     count(s.failed_load_at) as failed_loads,
-    sum(s.audit_examined) as audit_examined,
-    sum(s.audit_violations) as audit_violations,
+    sum(s.audit_examined)::bigint as audit_examined,
+    sum(s.audit_violations)::bigint as audit_violations,
     min(s.audited_at) as audited_at,
     coalesce(bool_and(s.audit_is_current), false) as audit_is_current
 from rules as r
