@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..export.batches import daily_state
-from .frame_dims import fetch
+from .frame_dims import ASSIGNMENTS, Assignments, fetch
 
 STORED = """SELECT string_agg(int4send(assignment_id) || int4send(state_date - DATE '1970-01-01')
                 || int4send(batch_id) || int4send(container_id) || int4send(lifecycle_stage_id)
@@ -66,3 +66,16 @@ def sums_by_key(keys: list[np.ndarray], *values: list[np.ndarray]) -> tuple[np.n
     uniq, inverse = np.unique(k, return_inverse=True)
     return (uniq, *(np.bincount(inverse, weights=np.concatenate(v) if v else None, minlength=len(uniq))
                     for v in values))
+
+
+class YearOfState:
+    """What the frame rules of an operations load look rows up in: the stored assignments and the
+    year's daily state, indexed by (assignment, day). Subclasses add their own totals."""
+
+    statements = (ASSIGNMENTS, *STATEMENTS)
+
+    def __init__(self, cur, params: dict):
+        self.year = int(params["year"])
+        self.assignments = Assignments.read(cur)
+        self.state = year_state(cur, params)
+        self.index = StateIndex(self.state)

@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..warehouse.frame_checks import FrameCheck, FrameTotal
-from .daily_state_frames import STATEMENTS, StateIndex, sums_by_key, year_state
-from .frame_dims import ASSIGNMENTS, US_PER_DAY, Assignments, ById, fetch, in_window_rule, owning_year_rule, take
+from .daily_state_frames import YearOfState, sums_by_key
+from .frame_dims import US_PER_DAY, ById, fetch, in_window_rule, owning_year_rule, take
 
 E, S = "inventory.feeding_event", "inventory.feed_stock"
 FEEDS = """SELECT string_agg(int4send(id) || float8send(min_fish_weight_g) || float8send(max_fish_weight_g),
@@ -29,16 +29,13 @@ def _store_day(fc: np.ndarray, feed: np.ndarray, day: np.ndarray) -> np.ndarray:
     return (fc.astype(np.int64) << 32) | (feed.astype(np.int64) << 16) | day.astype(np.int64)
 
 
-class Feeding:
+class Feeding(YearOfState):
     """A feeding load's dimensions and the totals its meals add up to."""
 
-    statements = (ASSIGNMENTS, *STATEMENTS, FEEDS, CONTAINERS, STORES)
+    statements = (*YearOfState.statements, FEEDS, CONTAINERS, STORES)
 
     def __init__(self, cur, params: dict):
-        self.year = int(params["year"])
-        self.assignments = Assignments.read(cur)
-        self.state = year_state(cur, params)
-        self.index = StateIndex(self.state)
+        super().__init__(cur, params)
         n = self.index.n
         self.kg, self.pct, self.meals = np.zeros(n), np.zeros(n), np.zeros(n)
         self.orphans: tuple[list, list, list] = ([], [], [])  # meals of days without a daily state row

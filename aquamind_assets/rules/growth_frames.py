@@ -5,21 +5,15 @@ from __future__ import annotations
 import numpy as np
 
 from ..warehouse.frame_checks import FrameCheck
-from .daily_state_frames import STATEMENTS, StateIndex, year_state
-from .frame_dims import ASSIGNMENTS, Assignments, in_window_rule, owning_year_rule, take
+from .daily_state_frames import YearOfState
+from .frame_dims import in_window_rule, owning_year_rule, take
 
 G = "batch.growth_sample"
 EGG_STAGE = 1  # batch.lifecycle_stage id of eggs on trays
 
 
-class Growth:
-    statements = (ASSIGNMENTS, *STATEMENTS)
-
-    def __init__(self, cur, params: dict):
-        self.year = int(params["year"])
-        self.assignments = Assignments.read(cur)
-        self.state = year_state(cur, params)
-        self.index = StateIndex(self.state)
+class Growth(YearOfState):
+    """A growth-sample load's dimensions: the samples are judged row by row."""
 
     def state_of(self, cols) -> np.ndarray:
         return self.index.at(cols["assignment_id"], cols["sample_date"])

@@ -5,22 +5,17 @@ from __future__ import annotations
 import numpy as np
 
 from ..warehouse.frame_checks import FrameCheck, FrameTotal
-from .daily_state_frames import STATEMENTS, StateIndex, year_state
-from .frame_dims import ASSIGNMENTS, Assignments, in_window_rule, owning_year_rule
+from .daily_state_frames import YearOfState
+from .frame_dims import in_window_rule, owning_year_rule
 
 M = "batch.mortality_event"
 
 
-class Mortality:
-    """The dimensions of a mortality load and the deaths its events add up to per assignment-day."""
-
-    statements = (ASSIGNMENTS, *STATEMENTS)
+class Mortality(YearOfState):
+    """A mortality load's dimensions and the deaths its events add up to per assignment-day."""
 
     def __init__(self, cur, params: dict):
-        self.year = int(params["year"])
-        self.assignments = Assignments.read(cur)
-        self.state = year_state(cur, params)
-        self.index = StateIndex(self.state)
+        super().__init__(cur, params)
         self.deaths = np.zeros(self.index.n, np.float64)
 
     def add(self, table: str, cols) -> None:
