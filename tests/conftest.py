@@ -32,7 +32,8 @@ def admin_url() -> str:
 
 @pytest.fixture(scope="module")
 def db_url(admin_url):
-    """postgresql:// URL of a fresh, empty database for this module; dropped (WITH FORCE) after it."""
+    """postgresql:// URL of a fresh, empty database for this module; dropped (WITH FORCE) after it,
+    with the `<name>_dagster` database the CLI creates beside it for Dagster's storage."""
     name = f"aquamind_test_{secrets.token_hex(6)}"
     with psycopg.connect(admin_url, autocommit=True) as admin:
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
@@ -40,7 +41,8 @@ def db_url(admin_url):
         yield url_of(admin_url, name)
     finally:
         with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+            for db in (name, f"{name}_dagster"):
+                admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(db)))
 
 
 @pytest.fixture
