@@ -21,7 +21,7 @@ def _day(v) -> np.ndarray:
     if isinstance(v, np.ma.MaskedArray):
         return np.where(v.mask, OPEN, v.filled(0).astype(np.int64))
     if v.dtype == object:
-        return np.array([OPEN if x is None else int(x) for x in v], np.int64)
+        return np.where(np.equal(v, None), OPEN, v).astype(np.int64)
     return v.astype(np.int64)
 
 
@@ -36,6 +36,7 @@ class Batches:
         self.own: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self.rows: list[tuple[np.ndarray, ...]] = []
         self._windows = None
+        self._assignments = None  # gathered once, after the last frame, for every verdict
 
     def add(self, table: str, cols) -> None:
         if table == A:
@@ -47,11 +48,13 @@ class Batches:
     def assignments(self):
         """(ids, start, end, container) of this load's assignments, then the stored ones it does not
         rewrite (a load replaces its year's rows; the stored ones of other years stay)."""
-        own = [np.concatenate(c) for c in zip(*self.own)] if self.own else [np.zeros(0, np.int64)] * 4
-        st = self.stored
-        keep = ~np.isin(_stored_ids(st), own[0])
-        return [np.concatenate([mine, theirs[keep]]) for mine, theirs in
-                zip(own, (_stored_ids(st), st.start, st.end, st.container.astype(np.int64)))]
+        if self._assignments is None:
+            own = [np.concatenate(c) for c in zip(*self.own)] if self.own else [np.zeros(0, np.int64)] * 4
+            st, stored_ids = self.stored, _stored_ids(self.stored)
+            keep = ~np.isin(stored_ids, own[0])
+            self._assignments = [np.concatenate([mine, theirs[keep]]) for mine, theirs in
+                                 zip(own, (stored_ids, st.start, st.end, st.container.astype(np.int64)))]
+        return self._assignments
 
     def windows(self):
         """Every assignment's id index, start and end, and the daily state rows sorted by
