@@ -69,14 +69,20 @@ def os_user() -> str | None:
         with contextlib.suppress(KeyError):
             pwd.getpwnam(name)
             return name
-    subprocess.run(["useradd", "--system", "--shell", "/usr/sbin/nologin", "embedded_postgres"],
+    subprocess.run([_sbin("useradd"), "--system", "--shell", "/usr/sbin/nologin", "embedded_postgres"],
                    check=True, capture_output=True)
     return "embedded_postgres"
 
 
+def _sbin(tool: str) -> str:
+    """A root tool by full path when PATH lacks the sbin directories (a minimal root environment)."""
+    found = shutil.which(tool) or next((f"{d}/{tool}" for d in ("/usr/sbin", "/sbin") if Path(d, tool).exists()), None)
+    return found or tool
+
+
 def as_user(user: str | None, cmd: list[str], timeout: float = 120) -> subprocess.CompletedProcess:
     """Run a PostgreSQL tool as `user`; output goes to temp files (pg_ctl can hang on pipes)."""
-    argv = ["runuser", "-u", user, "--", *cmd] if user else cmd
+    argv = [_sbin("runuser"), "-u", user, "--", *cmd] if user else cmd
     env = settings.child_env(drop_prefixes=("PG",))
     with tempfile.TemporaryFile("w+") as out:
         proc = subprocess.run(argv, stdout=out, stderr=subprocess.STDOUT, text=True, env=env,
