@@ -28,9 +28,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from copy_rate import RAW7, _checkpoint, make_data, raw_copy  # noqa: E402
 from aquamind_assets.defs.environment import render  # noqa: E402
-from aquamind_assets.defs.loading import TABLES, frames  # noqa: E402
+from aquamind_assets.defs.loading import SPECS, TABLES, frames  # noqa: E402
+from aquamind_assets.warehouse.ddl import ensure_warehouse  # noqa: E402
 from aquamind_assets.runtime.plan_cache import code_version  # noqa: E402
 from aquamind_assets.rules import environment as rules  # noqa: E402
+
+ASSET = "environmental_readings"
 from aquamind_assets.config.scenario import load_scenario  # noqa: E402
 from aquamind_assets.sim.plan import build_plan  # noqa: E402
 from aquamind_assets.warehouse.encode import iter_chunks  # noqa: E402
@@ -68,20 +71,21 @@ def load(plan, url: str, year: int, scenario_hash: str, empty_first: bool = Fals
     """The asset's load of one readings year (replacing the stored one); refuses to change its rows.
     `empty_first` empties the year's partitions beforehand, untimed, as raw_copy drops its previous
     table untimed: the timed load then meets an empty partition, as in a first generate."""
-    tables = [TABLES[t] for t in ("environmental.environmental_event", "environmental.environmental_reading")]
+    tables = [TABLES[t] for t in SPECS[ASSET].tables]
     with psycopg.connect(url, autocommit=True) as conn:
-        stored = conn.execute("SELECT checksum FROM meta.partition_load WHERE asset = %s AND year = %s",
-                              ("environmental_readings", year)).fetchone()
+        ensure_warehouse(conn)
+        stored = conn.execute("SELECT checksum, rows FROM meta.partition_load WHERE asset = %s AND year = %s",
+                              (ASSET, year)).fetchone()
         if empty_first:
             conn.execute(sql.SQL("TRUNCATE {}").format(sql.SQL(", ").join(
                 sql.Identifier(t.schema, t.partition_name(year)) for t in tables)))
         _checkpoint(conn)  # as raw_copy does before its COPY: both start with the WAL settled
         t0 = time.perf_counter()
-        with YearLoad(conn, asset="environmental_readings", year=year, tables=tables, scenario_hash=scenario_hash,
-                      code_version=code_version(), checks=[*rules.RULES, *rules.FRAME_RULES]) as yl:
+        with YearLoad(conn, asset=ASSET, year=year, tables=tables, scenario_hash=scenario_hash,
+                      code_version=code_version(), checks=SPECS[ASSET].rules, source=plan) as yl:
             yl.write_stream(frames(plan, year, render))
         seconds = time.perf_counter() - t0
-    if stored and stored[0] != yl.result.checksum:
+    if stored and set(stored[1]) == set(yl.result.rows) and stored[0] != yl.result.checksum:
         raise SystemExit(f"readings {year} reloaded with checksum {yl.result.checksum[:12]}, stored {stored[0][:12]}")
     return yl.result.total_rows, seconds, yl.result.phases
 

@@ -11,7 +11,7 @@ from ..sim.calendar import EPOCH_OFFSET, FIRST_STORED_DAY, N_DAYS, YEAR
 from ..sim.climate import EVENT_TYPES
 from ..sim.readings import ReadingLayout, reading_values, year_container_days
 from ..warehouse.schema import Table
-from ..warehouse.tables import ENV_EVENT, ENV_READING
+from ..warehouse.tables import ENV_EVENT, ENV_READING, ENV_READING_DAILY
 
 US_PER_DAY, US_PER_MIN = 86_400_000_000, 60_000_000
 CHUNK_ROWS, FIRST_CHUNK_ROWS = 1_000_000, 100_000  # the asset's chunks: a small first one starts the COPY sooner
@@ -61,6 +61,27 @@ def render_readings(plan, year: int, chunk_rows: int = 2_000_000, cadence_multip
         start = stop
 
 
+def daily_rollup(chunk: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """environmental.environmental_reading_daily of a readings chunk: one row per sensor and day.
+
+    A chunk holds whole container-days ordered by (day, container, sensor, time), so each
+    sensor-day is one run of consecutive rows and lies in a single chunk: the rollup of the year
+    is the concatenation of its chunks' rollups. Means are summed in float64 in row order and
+    stored, like the readings, as float4.
+    """
+    date = (chunk["reading_time"] // US_PER_DAY).astype(np.int32)
+    sensor, value = chunk["sensor_id"], chunk["value"]
+    starts = np.flatnonzero(np.r_[True, (sensor[1:] != sensor[:-1]) | (date[1:] != date[:-1])])
+    count = np.diff(np.r_[starts, len(sensor)])
+    return {
+        "year": chunk["year"][starts], "reading_date": date[starts], "sensor_id": sensor[starts],
+        "container_id": chunk["container_id"][starts], "parameter_id": chunk["parameter_id"][starts],
+        "reading_count": count.astype(np.int16),
+        "mean_value": (np.add.reduceat(value.astype(np.float64), starts) / count).astype(np.float32),
+        "min_value": np.minimum.reduceat(value, starts), "max_value": np.maximum.reduceat(value, starts),
+    }
+
+
 def _severity(types: np.ndarray, magnitude: np.ndarray) -> np.ndarray:
     lo, hi = (np.array([EVENT_RANGES[EVENT_TYPES[t]][j] for t in types]) for j in (0, 1))
     rel = np.clip((np.abs(magnitude) - lo) / (hi - lo), 0.0, 1.0)
@@ -94,9 +115,11 @@ def render_environmental_events(plan, year: int) -> dict[str, np.ndarray]:
 
 
 def render_environment(plan, year: int) -> Iterator[tuple[Table, dict[str, np.ndarray]]]:
-    """(table, columns) for the environment asset: the events, then the readings in chunks."""
+    """(table, columns) for the environment asset: the events, then the readings in chunks, each
+    followed by its daily rollup (the load's CopyStream switches tables without a stall)."""
     yield ENV_EVENT, render_environmental_events(plan, year)
     cadence = int(plan.stats.get("cadence_multiplier", 1))
     for chunk in render_readings(plan, year, chunk_rows=CHUNK_ROWS, cadence_multiplier=cadence,
                                  first_chunk_rows=FIRST_CHUNK_ROWS):
         yield ENV_READING, chunk
+        yield ENV_READING_DAILY, daily_rollup(chunk)

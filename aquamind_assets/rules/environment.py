@@ -74,5 +74,40 @@ AUDIT = [
     _counted("reading_in_range", "every value lies within its parameter's physical range; sea temperature "
              "never above 18 C (docs/domain.md §7)", "n", "bad_value", WHERE["value"]),
 ]
-RULES = [owning_year("environmental.environmental_event", "start_date"), SAMPLE_RULE]
+D = "environmental.environmental_reading_daily"
+
+
+def _rollup_matches(name: str, description: str, readings_where: str, daily_where: str) -> Check:
+    """The stored daily rollup against the stored readings aggregated per sensor and day (a full
+    outer join: a sensor-day missing on either side is a violation)."""
+    joined = f"""WITH r AS (SELECT sensor_id, (reading_time AT TIME ZONE 'UTC')::date AS reading_date,
+                                   min(container_id) AS container_id, min(parameter_id) AS parameter_id,
+                                   count(*) AS n, avg(value) AS mean, min(value) AS lo, max(value) AS hi
+                            FROM {R} WHERE year = %(year)s AND {readings_where} GROUP BY 1, 2),
+                     d AS (SELECT * FROM {D} WHERE year = %(year)s AND {daily_where}),
+                     j AS (SELECT coalesce(r.sensor_id, d.sensor_id) AS sensor_id,
+                                  coalesce(r.reading_date, d.reading_date) AS reading_date, r.n, d.reading_count,
+                                  r.mean, d.mean_value, (d.sensor_id IS NULL OR r.sensor_id IS NULL
+                                  OR r.n <> d.reading_count OR r.lo <> d.min_value OR r.hi <> d.max_value
+                                  OR r.container_id <> d.container_id OR r.parameter_id <> d.parameter_id
+                                  OR abs(r.mean - d.mean_value) > 1e-6 * greatest(1, abs(r.mean))) AS bad
+                           FROM r FULL JOIN d ON d.sensor_id = r.sensor_id AND d.reading_date = r.reading_date)"""
+    return Check(name, description, f"{joined} SELECT count(*), count(*) FILTER (WHERE bad) FROM j",
+                 f"{joined} SELECT * FROM j WHERE bad LIMIT 5")
+
+
+# three days of the year (mid-January, mid-May, mid-September), each a range on both tables' BRIN
+SAMPLE_DAYS = [f"(make_date(%(year)s, 1, 15) + {120 * k})" for k in range(3)]
+ROLLUP_SAMPLE = _rollup_matches(
+    "environmental_reading_daily_stored_sample", "the stored daily rollup of three days of the year (15 January "
+    "and every 120 days after) equals the stored readings of those days aggregated per sensor and day (the "
+    "whole year: aquamind validate)",
+    "(" + " OR ".join(f"(reading_time >= {d}::timestamp AT TIME ZONE 'UTC' AND reading_time < ({d} + 1)::timestamp "
+                      f"AT TIME ZONE 'UTC')" for d in SAMPLE_DAYS) + ")",
+    f"reading_date IN ({', '.join(SAMPLE_DAYS)})")
+ROLLUP_RULE = _rollup_matches(
+    "environmental_reading_daily_matches_readings", "each sensor-day of the daily rollup holds the count, mean, "
+    "minimum and maximum of that sensor's readings of the day, and every sensor-day with readings has its row",
+    "true", "true")
+RULES = [owning_year("environmental.environmental_event", "start_date"), SAMPLE_RULE, ROLLUP_SAMPLE, ROLLUP_RULE]
 CROSS_YEAR = [orphans(R, "reading")]

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..config.years import FIRST_YEAR, LAST_DATE
-from ..warehouse.frame_checks import FrameCheck
+from ..warehouse.frame_checks import FrameCheck, FrameTotal
 from .frame_dims import OPEN, US_PER_DAY, Assignments, ById, fetch, jan1, take
 
 R = "environmental.environmental_reading"
@@ -98,6 +98,50 @@ def _bad_value(cols, d: Dimensions) -> np.ndarray:
     return (pos < 0) | (v < take(d.p_min, pos, np.inf)) | (v > take(d.p_max, pos, -np.inf)) | hot_sea
 
 
+D = "environmental.environmental_reading_daily"
+
+
+class ParameterTotals:
+    """Per parameter, the readings' row count and value sum, and the daily rollup's count and
+    count-weighted mean sum, gathered from every frame of the load (np.bincount, no sort)."""
+
+    def __init__(self, cur=None, params=None):
+        self.n = np.zeros((2, 64), np.int64)  # [readings, rollup] x parameter id
+        self.total = np.zeros((2, 64))
+        self.rollup_rows = np.zeros(64, np.int64)
+
+    def _grow(self, top: int) -> None:
+        if top >= self.n.shape[1]:
+            pad = top + 1 - self.n.shape[1]
+            self.n, self.total = (np.pad(a, ((0, 0), (0, pad))) for a in (self.n, self.total))
+            self.rollup_rows = np.pad(self.rollup_rows, (0, pad))
+
+    def add(self, table: str, cols) -> None:
+        if table not in (R, D) or not len(cols["parameter_id"]):
+            return
+        p = cols["parameter_id"].astype(np.int64)
+        self._grow(int(p.max()))
+        size = self.n.shape[1]
+        if table == R:
+            self.n[0] += np.bincount(p, minlength=size)
+            self.total[0] += np.bincount(p, weights=cols["value"].astype(np.float64), minlength=size)
+        else:
+            count = cols["reading_count"].astype(np.int64)
+            self.n[1] += np.bincount(p, weights=count, minlength=size).astype(np.int64)
+            self.total[1] += np.bincount(p, weights=cols["mean_value"].astype(np.float64) * count, minlength=size)
+            self.rollup_rows += np.bincount(p, minlength=size)
+
+
+def _rollup_verdict(t: ParameterTotals):
+    # the means are float4: each within 2^-24 of its value, so a sum within 1e-6 of the readings'
+    close = np.abs(t.total[0] - t.total[1]) <= 1e-6 * np.maximum(1.0, np.abs(t.total[0]))
+    bad = np.flatnonzero((t.n[0] != t.n[1]) | ~close)
+    sample = [{"parameter_id": str(p), "readings": str(t.n[0, p]), "rollup_count": str(t.n[1, p]),
+               "readings_sum": f"{t.total[0, p]:.6f}", "rollup_sum": f"{t.total[1, p]:.6f}"} for p in bad[:5]]
+    violations = int(t.rollup_rows[bad].sum()) + int(np.sum(t.rollup_rows[bad] == 0))
+    return int(t.rollup_rows.sum()), violations, sample
+
+
 FRAME_RULES = [
     FrameCheck("environmental_reading_owning_year", "the owning year is the reading's year; no date after "
                f"{LAST_DATE} (every row, as written)", R, _bad_year, lookup=dimensions, reads=DIMENSION_TABLES),
@@ -109,4 +153,8 @@ FRAME_RULES = [
                R, _bad_sensor, lookup=dimensions, reads=DIMENSION_TABLES),
     FrameCheck("reading_in_range", "every value lies within its parameter's stored range; sea temperature "
                "never above 18 C (docs/domain.md §7; every row, as written)", R, _bad_value, lookup=dimensions, reads=DIMENSION_TABLES),
+    FrameTotal("environmental_reading_daily_matches_readings", "the daily rollup accounts for every reading as "
+               "written: per parameter, its counts sum to the readings' rows and its count-weighted means to their "
+               "values' sum (the audit holds every sensor-day's count, mean, minimum and maximum to the stored "
+               "readings)", ParameterTotals, _rollup_verdict),
 ]

@@ -1,8 +1,8 @@
 """Streaming frames into PostgreSQL with binary COPY; the encoding lives in encode.py.
 
 Binary COPY is the fastest way in (docs/binary-copy.md). A
-CopyWriter sends one table's frames through one COPY statement and keeps a sha256 of the tuple
-bytes (no header or trailer: the checksum does not depend on how rows were split into frames,
+CopyStream sends the frames of one or more tables from a background thread and keeps a sha256 of
+each table's tuple bytes (no header or trailer: the checksum does not depend on how rows were split into frames,
 chunks or statements) so a year's content can be compared across runs. NULL and date
 conventions are documented in encode.py.
 """
@@ -20,7 +20,7 @@ from .encode import (CHUNK_ROWS, HEADER, PG_EPOCH_DAYS, PG_EPOCH_US, TRAILER, ch
 from .schema import Frame, Table
 
 __all__ = ["CHUNK_ROWS", "HEADER", "PG_EPOCH_DAYS", "PG_EPOCH_US", "TRAILER", "CopyAborted",
-           "CopyWriter", "check_frame", "copy_statement", "encode_chunk", "encode_frame",
+           "CopyStream", "check_frame", "copy_statement", "encode_chunk", "encode_frame",
            "iter_chunks"]
 
 
@@ -39,91 +39,72 @@ class CopyAborted(Exception):
     """Raised inside the COPY thread so psycopg sends CopyFail when the producer failed."""
 
 
-class CopyWriter:
-    """Streams frames of one table into one binary COPY; counts rows, bytes and a sha256.
+class CopyStream:
+    """Frames of one or more tables, in the order given, through binary COPY in a background thread.
 
-    `relation` is the target in the table's schema (default: the table; a partition such as
-    `batch_y2016` for a year load). With `threaded=True` the COPY runs in a background thread fed
-    by a bounded queue: psycopg releases the GIL on network I/O, so the caller can generate and
-    encode the next chunk while the previous one is sent. The connection must not be used by
-    anyone else until the writer is closed.
+    The producer encodes each frame (and updates its table's sha256) in its own thread and queues
+    the chunks; the COPY thread runs one COPY statement per run of consecutive frames of one table,
+    ending it and starting the next when the table changes. So a load whose renderer interleaves two
+    tables (readings and their daily rollup) never waits for a COPY to drain before the next starts:
+    psycopg releases the GIL on network I/O, and rendering overlaps sending throughout.
+    `statements[name]` is the COPY statement of table `name`; `shas[name]` its checksum (shared with
+    other COPYs of the load). The connection must not be used by anyone else until the stream is closed.
     """
 
-    def __init__(self, conn, table: Table, relation: str | None = None, *, freeze: bool = False,
-                 threaded: bool = False, queue_size: int = 4, chunk_rows: int = CHUNK_ROWS,
-                 sha=None):
-        self.conn, self.table, self.chunk_rows = conn, table, chunk_rows
-        self.statement = copy_statement(table, relation, freeze=freeze)
-        self.threaded = threaded
-        self.rows = 0
+    def __init__(self, conn, statements: dict[str, sql.Composed], shas: dict, *, queue_size: int = 4,
+                 chunk_rows: int = CHUNK_ROWS):
+        self.conn, self.statements, self.shas, self.chunk_rows = conn, statements, shas, chunk_rows
+        self.rows = {name: 0 for name in statements}
         self.nbytes = 0
-        self._sha = sha if sha is not None else hashlib.sha256()  # may be shared across COPYs
         self._queue: queue.Queue = queue.Queue(maxsize=max(queue_size, 1))
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
-        self._stack: ExitStack | None = None
-        self._copy = None
-        self._copy_stack = ExitStack()
-        self._cur = None
-        self.server_rows: int | None = None  # the server's own count of rows the COPY stored
 
-    @property
-    def checksum(self) -> str:
-        return self._sha.hexdigest()
-
-    def __enter__(self) -> CopyWriter:
-        if self.threaded:
-            self._thread = threading.Thread(target=self._run, name=f"copy-{self.table.name}",
-                                            daemon=True)
-            self._thread.start()
-        else:
-            self._stack = ExitStack()
-            try:
-                cur = self._cur = self._stack.enter_context(self.conn.cursor())
-                self._copy_stack = ExitStack()
-                self._copy = self._copy_stack.enter_context(cur.copy(self.statement))
-                self._copy.write(HEADER)
-            except BaseException:
-                self._copy_stack.close()
-                self._stack.close()
-                raise
+    def __enter__(self) -> CopyStream:
+        self._thread = threading.Thread(target=self._run, name="copy-stream", daemon=True)
+        self._thread.start()
         return self
 
     def write(self, frame: Frame) -> int:
-        """Encode and send a frame (chunk by chunk); returns its row count."""
-        if frame.table.qualified != self.table.qualified:
-            raise ValueError(f"writer for {self.table.qualified} got a frame of {frame.table.qualified}")
-        for chunk in iter_chunks(frame, self.chunk_rows):
-            self._send(chunk)
-        self.rows += len(frame)
-        return len(frame)
+        """Encode and queue a frame (chunk by chunk); returns its row count."""
+        name = frame.table.qualified
+        if name not in self.statements:
+            raise ValueError(f"{name} is not one of this stream's tables {list(self.statements)}")
+        n = check_frame(frame)
+        for start in range(0, n, self.chunk_rows):
+            chunk = encode_chunk(frame, start, start + self.chunk_rows)
+            self.shas[name].update(chunk)
+            self.nbytes += len(chunk)
+            self._put((frame.table, min(self.chunk_rows, n - start), chunk))
+        self.rows[name] += n
+        return n
 
-    def _send(self, chunk) -> None:
-        self._sha.update(chunk)  # here, not in the COPY thread: that one only feeds the server
-        self.nbytes += len(chunk)
-        if not self.threaded:
-            self._copy.write(chunk)
-            return
+    def _put(self, item) -> None:
         while True:  # bounded put that notices a dead consumer
             if self._error is not None:
                 raise self._error
             try:
-                self._queue.put(chunk, timeout=0.1)
+                self._queue.put(item, timeout=0.1)
                 return
             except queue.Full:
                 continue
 
     def _run(self) -> None:
+        table, sent = None, 0
         try:
-            with self.conn.cursor() as cur:
-                with cur.copy(self.statement) as copy:
-                    copy.write(HEADER)
-                    while (item := self._queue.get()) is not _END:
-                        if item is _ABORT:
-                            raise CopyAborted("the producer failed")
-                        copy.write(item)
-                    copy.write(TRAILER)
-                self.server_rows = cur.rowcount
+            with self.conn.cursor() as cur, ExitStack() as stack:
+                copy = None
+                while (item := self._queue.get()) is not _END:
+                    if item is _ABORT:
+                        raise CopyAborted("the producer failed")
+                    if table is None or item[0].qualified != table.qualified:
+                        self._end(copy, stack, cur, table, sent)
+                        table, sent = item[0], 0
+                        copy = stack.enter_context(cur.copy(self.statements[table.qualified]))
+                        copy.write(HEADER)
+                    copy.write(item[2])
+                    sent += item[1]
+                self._end(copy, stack, cur, table, sent)
         except BaseException as e:  # handed to the producer
             self._error = e
             while True:  # unblock a producer waiting on a full queue
@@ -132,21 +113,19 @@ class CopyWriter:
                 except queue.Empty:
                     break
 
-    def close(self, exc: BaseException | None = None) -> None:
-        """Finish the COPY (or abort it when exc is given) and re-raise a COPY error."""
-        if not self.threaded:
-            if self._stack is not None:
-                stack, self._stack = self._stack, None
-                if exc is None:
-                    self._copy.write(TRAILER)
-                    with stack:
-                        self._copy_stack.close()  # COPY ends here; the cursor still holds its row count
-                        self.server_rows = self._cur.rowcount
-                    self._verify()
-                else:
-                    self._copy_stack.__exit__(type(exc), exc, exc.__traceback__)
-                    stack.__exit__(type(exc), exc, exc.__traceback__)
+    @staticmethod
+    def _end(copy, stack: ExitStack, cur, table: Table | None, sent: int) -> None:
+        """End the running COPY statement, if any, and hold the server's row count to what was sent."""
+        if copy is None:
             return
+        copy.write(TRAILER)
+        stack.close()
+        if cur.rowcount != sent:
+            raise RuntimeError(f"COPY into {table.qualified} stored {cur.rowcount} rows but {sent} were "
+                               f"sent: the load is rolled back")
+
+    def close(self, exc: BaseException | None = None) -> None:
+        """Finish the COPYs (or abort them when exc is given) and re-raise a COPY error."""
         if self._thread is None:
             return
         thread, self._thread = self._thread, None
@@ -159,13 +138,6 @@ class CopyWriter:
         thread.join()
         if exc is None and self._error is not None:
             raise self._error
-        if exc is None:
-            self._verify()
-
-    def _verify(self) -> None:
-        if self.server_rows != self.rows:
-            raise RuntimeError(f"COPY into {self.table.qualified} stored {self.server_rows} rows but "
-                               f"{self.rows} were sent: the load is rolled back")
 
     def __exit__(self, exc_type, exc, tb) -> None:
         self.close(exc)

@@ -16,7 +16,7 @@ from psycopg.rows import tuple_row
 
 from . import ddl, locks
 from .checks import Check, CheckFailed, CheckResult, run_checks
-from .copy import CHUNK_ROWS, CopyWriter
+from .copy import CHUNK_ROWS, CopyStream, copy_statement
 from .frame_checks import FRAME_RULES, FrameTally
 from .load_record import LoadResult, combined_checksum, verify_scenario, write_evaluations, write_record
 from .schema import Frame, Table
@@ -130,13 +130,11 @@ class _Load:
             write_evaluations(cur, self.asset, self.year, results, source="load", committed=False)
 
     # -- writing
-    def _writer(self, table: Table, threaded: bool) -> CopyWriter:
+    def _statement(self, table: Table) -> sql.Composed:
         if table.qualified not in self.tables:
             raise ValueError(f"{table.qualified} is not one of this load's tables {list(self.tables)}")
         relation, freeze = self._targets[table.qualified]
-        return CopyWriter(self.conn, table, relation, freeze=freeze, threaded=threaded,
-                          queue_size=self.queue_size, chunk_rows=self.chunk_rows,
-                          sha=self._sha[table.qualified])
+        return copy_statement(table, relation, freeze=freeze)
 
     def _params(self) -> dict:
         return {"year": self.year, "asset": self.asset}
@@ -146,39 +144,24 @@ class _Load:
         if self.frame_checks:
             self._tally.add(frame.table.qualified, frame.columns)
 
-    def _count(self, w: CopyWriter) -> None:
-        self.rows[w.table.qualified] += w.rows
-        self.nbytes += w.nbytes
-
     def write(self, frame: Frame) -> int:
-        """COPY one frame synchronously (one COPY statement); returns its row count."""
-        self._inspect(frame)
-        with self._writer(frame.table, threaded=False) as w:
-            w.write(frame)
-        self._count(w)
-        return w.rows
+        """COPY one frame; returns its row count."""
+        return self.write_stream([frame])
 
     def write_stream(self, frames) -> int:
-        """COPY an iterable of frames; the COPY runs in a background thread so producing the
-        next frame overlaps sending the previous one. Consecutive frames of one table share a
-        COPY statement. Returns the row count."""
-        writer, n = None, 0
-        try:
+        """COPY an iterable of frames, of any of the load's tables in any order; the COPY runs in a
+        background thread (CopyStream), so producing the next frame overlaps sending the previous
+        one. Returns the row count."""
+        statements = {name: self._statement(t) for name, t in self.tables.items()}
+        with CopyStream(self.conn, statements, self._sha, queue_size=self.queue_size,
+                        chunk_rows=self.chunk_rows) as stream:
+            n = 0
             for frame in frames:
-                if writer is None or writer.table.qualified != frame.table.qualified:
-                    if writer is not None:
-                        writer.close()
-                        self._count(writer)
-                    writer = self._writer(frame.table, threaded=True).__enter__()
                 self._inspect(frame)
-                n += writer.write(frame)
-        except BaseException as e:
-            if writer is not None:
-                writer.close(e)
-            raise
-        if writer is not None:
-            writer.close()
-            self._count(writer)
+                n += stream.write(frame)
+        for name, rows in stream.rows.items():
+            self.rows[name] += rows
+        self.nbytes += stream.nbytes
         return n
 
     # -- hooks: _lock(), _prepare() (truncate, choose targets), _after_copy() in subclasses

@@ -174,7 +174,14 @@ ENV_EVENT = yearly("environmental", "environmental_event",
     C("id", "int4"), C("event_type", "text"), C("area_id", "int4"), C("start_date", "date"),
     C("end_date", "date", True), C("severity", "text"), C("magnitude", "float4"),
     description="Storms, algae blooms, temperature anomalies and oxygen depletion per sea site.")
-ENVIRONMENT_TABLES = (ENV_EVENT, ENV_READING)
+ENV_READING_DAILY = yearly("environmental", "environmental_reading_daily",
+    C("reading_date", "date"), C("sensor_id", "int4"), C("container_id", "int4"), C("parameter_id", "int4"),
+    C("reading_count", "int2"), C("mean_value", "float4"), C("min_value", "float4"), C("max_value", "float4"),
+    time_column="reading_date",
+    description="Per sensor and day: the count, mean, minimum and maximum of its readings, computed as the "
+                "readings are rendered and written in the same transaction (so it is replaced with its year); "
+                "what the marts and the report read instead of rescanning the readings.")
+ENVIRONMENT_TABLES = (ENV_READING, ENV_READING_DAILY, ENV_EVENT)  # the first is the asset's main table
 
 # ---------------------------------------------------------------- operations (yearly), one module each
 from .tables_feeding import *  # noqa: E402,F401,F403

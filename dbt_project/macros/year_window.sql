@@ -1,14 +1,17 @@
 {#-
-  The years a run rebuilds: vars min_year .. max_year, set in dbt_project.yml to the whole stored
-  range and overridden per run by a Dagster year partition (--vars '{"min_year": 2017, "max_year": 2017}').
-  Every year filter of the project goes through these macros, so the window is written once.
+  The years a run rebuilds: vars min_year .. max_year (dbt_project.yml: the whole stored range), or,
+  when set, the environment variables AQUAMIND_DBT_MIN_YEAR / AQUAMIND_DBT_MAX_YEAR, which is how a
+  Dagster year partition narrows it. They are read only while executing (`execute`), never while
+  parsing: a window that changes from run to run then leaves dbt's partial parsing intact, where
+  different --vars on every invocation force a full re-parse. `--vars '{"min_year": 2017,
+  "max_year": 2017}'` still works from the command line. Every year filter goes through these macros.
 -#}
 {% macro year_window_first() -%}
-    {{ return(var('min_year') | int) }}
+    {{ return((env_var('AQUAMIND_DBT_MIN_YEAR', var('min_year')) if execute else var('min_year')) | int) }}
 {%- endmacro %}
 
 {% macro year_window_last() -%}
-    {{ return(var('max_year') | int) }}
+    {{ return((env_var('AQUAMIND_DBT_MAX_YEAR', var('max_year')) if execute else var('max_year')) | int) }}
 {%- endmacro %}
 
 {#- The filter `<column> between min_year and max_year`, e.g. `where {{ in_year_window('r.year') }}`. -#}

@@ -30,12 +30,12 @@ from aquamind_assets.cli.runs import QUIET
 from aquamind_assets.rules.catalogue import CATALOGUE
 
 YEARS = (2015, 2016, 2017)
-YEAR_MODELS = ("assignment_year_summary", "env_daily_by_container_parameter",
-               "harvest_yearly_by_geography", "mortality_monthly_by_geography", "records_by_table_year",
+YEAR_MODELS = ("assignment_year_summary", "harvest_yearly_by_geography", "mortality_monthly_by_geography",
                "utilization_monthly")
-CROSS_MODELS = ("batch_lifecycle", "cycle_lengths", "data_quality", "disease_outbreaks_by_year", "fcr_by_assignment",
-                "fcr_by_batch", "health_summary", "lice_by_pen_week", "rule_results", "stat_validation",
-                "summary_by_year", "survival_by_batch")
+CROSS_MODELS = ("batch_lifecycle", "cycle_lengths", "data_quality", "disease_outbreaks_by_year",
+                "env_daily_by_container_parameter", "fcr_by_assignment", "fcr_by_batch", "health_summary",
+                "lice_by_pen_week", "records_by_table_year", "rule_results", "stat_validation", "summary_by_year",
+                "survival_by_batch")
 REL = 1e-9  # same float8 inputs, only the summation order differs
 DBT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
 
@@ -398,6 +398,35 @@ def test_data_quality_tests_fail_on_a_missing_evaluation_an_empty_one_and_an_aud
         assert all(_dq_checks(built).values())
 
 
+def test_records_by_table_year_are_the_stored_counts(built, conn):
+    """The mart reads the load records; they hold what every yearly table stores, counted here."""
+    from aquamind_assets.warehouse.ddl import all_tables
+
+    marts = {(t, y): n for t, y, n in conn.execute(
+        "SELECT table_name, year, row_count FROM analytics.records_by_table_year").fetchall()}
+    counted = {}
+    for table in (t for t in all_tables() if t.yearly):
+        for y, n in conn.execute(f"SELECT year, count(*) FROM {table.qualified} GROUP BY year").fetchall():
+            counted[(table.qualified, y)] = n
+    assert {k: v for k, v in marts.items() if v} == {k: v for k, v in counted.items() if v}
+    assert len({t for t, _ in marts}) == sum(1 for t in all_tables() if t.yearly)
+
+
+def test_daily_readings_view_is_the_readings_aggregated(built, conn):
+    """env_daily_by_container_parameter (over the rollup written at load) against the readings."""
+    got = conn.execute("""SELECT e.reading_date, e.container_id, e.parameter_id, e.reading_count, e.mean_value,
+                                 e.min_value, e.max_value
+                          FROM analytics.env_daily_by_container_parameter e WHERE year = 2017
+                          ORDER BY 1, 2, 3""").fetchall()
+    want = conn.execute("""SELECT (reading_time AT TIME ZONE 'UTC')::date, container_id, parameter_id, count(*),
+                                  avg(value), min(value)::float8, max(value)::float8
+                           FROM environmental.environmental_reading WHERE year = 2017
+                           GROUP BY 1, 2, 3 ORDER BY 1, 2, 3""").fetchall()
+    assert len(got) == len(want) > 10_000
+    for g, w in zip(got, want):
+        assert g[:4] == w[:4] and g[5:] == w[5:] and _close(g[4], w[4], 1e-6), (g, w)
+
+
 # ------------------------------------------------------------------ one year rebuilt alone (mutates 2016: last)
 def _rows(conn, model: str, year: int) -> tuple[list[str], set[str]]:
     """(rows as text, sorted; the set of their xmin): equal text = same content, equal xmin = not rewritten."""
@@ -431,12 +460,13 @@ def test_rematerialized_year_updates_exactly_that_year(built, conn):
     content0 = {m: _content(conn, m, 2016)
                 for m in ("assignment_year_summary", "mortality_monthly_by_geography", "utilization_monthly")}
     ratio0 = _by(conn, RATIO, 2016)
-    n_readings = conn.execute("SELECT count(*) FROM environmental.environmental_reading WHERE year = 2016").fetchone()[0]
-    assert n_readings > 10_000
+    n_days = conn.execute("SELECT count(*) FROM environmental.environmental_reading_daily WHERE year = 2016").fetchone()[0]
+    assert n_days > 10_000
 
-    # edit 2016's source rows without breaking an invariant: 1% less gutted weight, no readings at all
+    # edit 2016's source rows without breaking an invariant: 1% less gutted weight, no daily readings
+    # at all (the row counts come from the load records, which this edit outside a load leaves alone)
     conn.execute("UPDATE harvest.harvest_lot SET gutted_weight_kg = gutted_weight_kg * 0.99 WHERE year = 2016")
-    conn.execute("DELETE FROM environmental.environmental_reading WHERE year = 2016")
+    conn.execute("DELETE FROM environmental.environmental_reading_daily WHERE year = 2016")
 
     result = built["run"]([dbt_year_incremental], partition_key="2016")
     assert result.success
@@ -451,7 +481,6 @@ def test_rematerialized_year_updates_exactly_that_year(built, conn):
         assert not xmins16 & before[(m, 2016)][1], f"{m}: 2016 rows were not rewritten"
     for m in ("assignment_year_summary", "mortality_monthly_by_geography", "utilization_monthly"):
         assert _same(_content(conn, m, 2016), content0[m]), f"{m}: 2016 changed though its sources did not"
-    assert after[("env_daily_by_container_parameter", 2016)][0] == []
 
     harvest1 = _by(conn, HARVEST_2016, 2016)
     assert set(harvest1) == set(harvest0)
@@ -459,19 +488,18 @@ def test_rematerialized_year_updates_exactly_that_year(built, conn):
         assert (fish, events) == (harvest0[k][0], harvest0[k][3])
         assert _close(live, harvest0[k][1])
         assert _close(gutted, 0.99 * harvest0[k][2], 1e-9), k
-    records1 = _by(conn, RECORDS, 2016)
-    assert records1 == {t: n for t, n in records0.items() if t != "environmental.environmental_reading"}
 
     # the cross-year marts follow once rebuilt
     assert built["run"]([dbt_cross_year]).success
+    assert _by(conn, RECORDS, 2016) == records0
+    assert conn.execute("SELECT count(*) FROM analytics.env_daily_by_container_parameter WHERE year = 2016"
+                        ).fetchone() == (0,)
     summary1 = {y: _by(conn, SUMMARY, y)[y][0] for y in YEARS}
     assert _same(summary1[2015], summary0[2015]) and _same(summary1[2017], summary0[2017])
     s0, s1 = summary0[2016], summary1[2016]
     assert _close(s1["harvest_gutted_tonnes"], 0.99 * s0["harvest_gutted_tonnes"])
-    assert s1["total_records"] == s0["total_records"] - n_readings
-    assert "environmental.environmental_reading" not in s1["records_per_table"]
     changed = {k for k in s0 if not _same(s0[k], s1[k])}
-    assert changed == {"harvest_gutted_tonnes", "total_records", "records_per_table"}, changed
+    assert changed == {"harvest_gutted_tonnes"}, changed
     temps = conn.execute("""SELECT year FROM analytics.stat_validation
                             WHERE metric = 'sea_temperature_annual_mean_c'""").fetchall()
     assert sorted({y for (y,) in temps}) == [2015, 2017]

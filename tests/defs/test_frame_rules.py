@@ -1,6 +1,7 @@
 """The operations rules' frame forms against their SQL forms, on a tiny warehouse of 2015-2016.
 
-For each frame rule (`FRAME_RULES` of batches, mortality, feeding, growth, health): the 2016 frames
+For each frame rule (`FRAME_RULES` of batches, mortality, feeding, growth, health, harvest, the
+readings): the 2016 frames
 rendered from the plan, as the load writes them, pass it having examined exactly the rows its SQL
 form examines over the stored rows (run here); then one row broken in a copy of the frames fails
 it by name. The daily state the rules hold rows against is the same whether rendered from the plan
@@ -13,7 +14,7 @@ import pytest
 
 from aquamind_assets.defs.loading import SPECS, frames
 from aquamind_assets.defs.resources import Warehouse
-from aquamind_assets.rules import batches, feeding, growth, harvest, health, mortality
+from aquamind_assets.rules import batches, environment, feeding, growth, harvest, health, mortality
 from aquamind_assets.rules.daily_state_frames import year_state
 from aquamind_assets.runtime.plan_cache import code_version
 from aquamind_assets.warehouse.checks import run_checks
@@ -21,7 +22,7 @@ from aquamind_assets.warehouse.frame_checks import FrameTally
 
 YEARS = ("2015", "2016")
 ASSET = {batches: "batches", mortality: "mortality_events", feeding: "feeding", growth: "growth_samples",
-         health: "health", harvest: "harvest"}
+         health: "health", harvest: "harvest", environment: "environmental_readings"}
 DAY_2025 = int((np.datetime64("2025-01-01") - np.datetime64("1970-01-01")).astype(np.int64))
 US_2025 = DAY_2025 * 86_400_000_000
 
@@ -73,6 +74,13 @@ BREAKS = {  # rule -> (table whose first frame is broken, how)
     "harvest_lots_sum_to_pen": ("harvest.harvest_lot", _set("unit_count", lambda c: c["unit_count"][0] + 1)),
     "health_check_from_fish": ("health.health_sampling_event", _set("fish_sampled", 99)),
     "fish_condition_factor": ("health.individual_fish_observation", _scale("weight_g", 3.0)),
+    "environmental_reading_owning_year": ("environmental.environmental_reading", _set("reading_time", US_2025)),
+    "environmental_reading_in_assignment_window": ("environmental.environmental_reading",
+                                                   _set("reading_time", 3_600_000_000)),
+    "reading_sensor_matches": ("environmental.environmental_reading", _set("sensor_id", lambda c: c["sensor_id"][0] + 1)),
+    "reading_in_range": ("environmental.environmental_reading", _set("value", 1e6)),
+    "environmental_reading_daily_matches_readings": ("environmental.environmental_reading_daily",
+                                                     _set("reading_count", lambda c: c["reading_count"][0] + 1)),
     **{f"{t.split('.')[1]}_owning_year": (t, _set(c, DAY_2025)) for t, c in HEALTH_DATES.items()},
     **{f"{t.split('.')[1]}_in_assignment_window": (t, _set(c, 0)) for t, c in HEALTH_DATES.items()
        if t != "health.disease_outbreak"},
@@ -115,13 +123,14 @@ def _tally(cur, rule, params, items):
 def test_every_frame_rule_has_a_break_and_a_sql_form():
     assert set(RULES) == set(BREAKS)
     for module, rule in RULES.values():
-        assert rule.name in {c.name for c in module.RULES}, f"{rule.name}: no SQL form of the same name"
+        sql_forms = {c.name for c in [*module.RULES, *getattr(module, "AUDIT", [])]}
+        assert rule.name in sql_forms, f"{rule.name}: no SQL form of the same name"
 
 
 @pytest.mark.parametrize("name", sorted(BREAKS))
 def test_frame_form_examines_what_the_sql_form_does_and_catches_one_broken_row(loaded, conn, name):
     module, rule = RULES[name]
-    (sql_form,) = [c for c in module.RULES if c.name == name]
+    (sql_form,) = [c for c in [*module.RULES, *getattr(module, "AUDIT", [])] if c.name == name]
     items = _frames(loaded, ASSET[module])
     with conn.cursor() as cur:
         (stored,) = run_checks(cur, [sql_form], {"year": 2016})

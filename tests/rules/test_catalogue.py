@@ -31,11 +31,12 @@ def test_rules_without_a_frame_form_and_the_tables_they_need():
     form would have to read once per load. The readings, the largest table, are all frame-checked."""
     sql_only = {r.name: r.tables() for r in CATALOGUE if r.frame is None and r.scope != "all"}
     assert all(sql_only.values()), [n for n, t in sql_only.items() if not t]
-    assert not any("environmental.environmental_reading" in t and n != "environmental_reading_stored_sample"
-                   for n, t in sql_only.items())
-    # the largest tables are read by SQL at load only by the readings' stored sample (a page sample)
+    samples = {"environmental_reading_stored_sample", "environmental_reading_daily_stored_sample"}
+    assert not any("environmental.environmental_reading" in t and n not in samples for n, t in sql_only.items())
+    # the largest tables are read by SQL at load only by the readings' stored samples (a page sample;
+    # three days through the BRIN of both the readings and their daily rollup)
     largest = {"batch.assignment_daily_state", "inventory.feeding_event", "health.fish_parameter_score",
-               "environmental.environmental_reading"}
-    assert {n for n, t in sql_only.items() if largest & set(t)} == {"environmental_reading_stored_sample"}
+               "environmental.environmental_reading", "environmental.environmental_reading_daily"}
+    assert {n for n, t in sql_only.items() if largest & set(t)} == samples
     framed = [r for r in CATALOGUE if r.frame is not None]
     assert framed and all(at_load(r.asset).count(r.frame) == 1 for r in framed)

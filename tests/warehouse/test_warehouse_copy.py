@@ -12,8 +12,8 @@ import pytest
 from wh_specs import ALL_TYPES, ALL_TYPES_NULL, TEST_TABLES, reading_frame
 
 from aquamind_assets.warehouse import ddl
-from aquamind_assets.warehouse.copy import (HEADER, TRAILER, CopyWriter, encode_chunk, encode_frame,
-                                            iter_chunks)
+from aquamind_assets.warehouse.copy import (HEADER, TRAILER, CopyStream, copy_statement, encode_chunk,
+                                            encode_frame, iter_chunks)
 from aquamind_assets.warehouse.schema import Frame
 
 EPOCH_D = dt.date(1970, 1, 1)
@@ -136,18 +136,23 @@ def test_db(db_url):
     return db_url
 
 
-@pytest.mark.parametrize("threaded", [False, True])
+def stream(conn, *tables, queue_size: int = 4, chunk_rows: int = 10_000) -> CopyStream:
+    """A CopyStream into the 2016 partitions of `tables`."""
+    return CopyStream(conn, {t.qualified: copy_statement(t, t.partition_name(2016)) for t in tables},
+                      {t.qualified: hashlib.sha256() for t in tables}, queue_size=queue_size,
+                      chunk_rows=chunk_rows)
+
+
 @pytest.mark.parametrize("make", [all_types_frame, null_frame], ids=["fast", "slow"])
-def test_round_trip(test_db, conn, make, threaded):
+def test_round_trip(test_db, conn, make):
     frame = make()
     table = frame.table
     conn.execute(f"TRUNCATE {table.qualified}")
-    with conn.transaction(), CopyWriter(conn, table, table.partition_name(2016), threaded=threaded,
-                                        chunk_rows=4) as w:
+    with conn.transaction(), stream(conn, table, chunk_rows=4) as w:
         w.write(frame)
-    assert w.rows == len(frame)
+    assert w.rows[table.qualified] == len(frame)
     payload = b"".join(iter_chunks(frame))
-    assert w.nbytes == len(payload) and w.checksum == hashlib.sha256(payload).hexdigest()
+    assert w.nbytes == len(payload) and w.shas[table.qualified].hexdigest() == hashlib.sha256(payload).hexdigest()
     cols = ", ".join(table.column_names)
     got = conn.execute(f"SELECT {cols} FROM {table.qualified} ORDER BY k").fetchall()
     want = expected(frame)
@@ -163,31 +168,36 @@ def test_round_trip(test_db, conn, make, threaded):
     assert bytes(out) == encode_frame(frame)
 
 
-def test_threaded_writer_streams_many_chunks(test_db, conn):
-    from wh_specs import READING
-    conn.execute("TRUNCATE wh_test.reading")
-    frames = [reading_frame(2016, 50_000, seed=s) for s in range(4)]
-    with conn.transaction(), CopyWriter(conn, READING, "reading_y2016", threaded=True,
-                                        queue_size=2, chunk_rows=10_000) as w:
-        for f in frames:
-            w.write(f)
-    assert w.rows == 200_000
+def test_stream_of_interleaved_tables(test_db, conn):
+    """Frames of two tables in turn (readings and their rollup, in a load): every row stored in its
+    table, and each table's checksum the same as when its frames are sent alone."""
+    from wh_specs import EVENT, READING, event_frame
+    conn.execute("TRUNCATE wh_test.reading, wh_test.event")
+    readings = [reading_frame(2016, 50_000, seed=s) for s in range(4)]
+    events = [event_frame(2016, np.arange(100 * s, 100 * s + 100)) for s in range(4)]
+    with conn.transaction(), stream(conn, READING, EVENT, queue_size=2) as w:
+        for r, e in zip(readings, events):
+            w.write(r)
+            w.write(e)
+    assert w.rows == {READING.qualified: 200_000, EVENT.qualified: 400}
     assert conn.execute("SELECT count(*), sum(sensor_id) FROM wh_test.reading").fetchone() == (
-        200_000, sum(int(f.columns["sensor_id"].sum()) for f in frames))
+        200_000, sum(int(f.columns["sensor_id"].sum()) for f in readings))
+    assert conn.execute("SELECT count(*), count(DISTINCT id) FROM wh_test.event").fetchone() == (400, 400)
+    alone = hashlib.sha256(b"".join(c for f in readings for c in iter_chunks(f, 10_000))).hexdigest()
+    assert w.shas[READING.qualified].hexdigest() == alone
 
 
-@pytest.mark.parametrize("threaded", [False, True])
-def test_writer_aborts_on_producer_error(test_db, conn, threaded):
+def test_stream_aborts_on_producer_error(test_db, conn):
     from wh_specs import READING
     conn.execute("TRUNCATE wh_test.reading")
     with pytest.raises(RuntimeError, match="boom"):
-        with conn.transaction(), CopyWriter(conn, READING, "reading_y2016", threaded=threaded) as w:
+        with conn.transaction(), stream(conn, READING) as w:
             w.write(reading_frame(2016, 1000))
             raise RuntimeError("boom")
     bad = reading_frame(2016, 1000)
     bad.columns["sensor_id"] = bad.columns["sensor_id"].astype(np.float64)
     with pytest.raises(TypeError):
-        with conn.transaction(), CopyWriter(conn, READING, "reading_y2016", threaded=threaded) as w:
+        with conn.transaction(), stream(conn, READING) as w:
             w.write(reading_frame(2016, 1000))
             w.write(bad)
     assert conn.execute("SELECT count(*) FROM wh_test.reading").fetchone() == (0,)
@@ -221,7 +231,7 @@ def test_vocabulary_text_path_round_trips(test_db, conn):
                           "v": rng.normal(size=n).astype(np.float32), "year": np.full(n, 2016, np.int16)})
     grouped, generic = bytes(encode_chunk(frame)), bytes(encode_chunk(frame, force_slow=True))
     assert len(grouped) == len(generic) and grouped != generic and sorted(grouped) == sorted(generic)
-    with conn.transaction(), CopyWriter(conn, table, table.partition_name(2016)) as w:
+    with conn.transaction(), stream(conn, table) as w:
         w.write(frame)
     got = conn.execute("SELECT k, method, note, v FROM wh_vocab.meal ORDER BY k").fetchall()
     assert [(r[0], r[1], r[2]) for r in got] == list(zip(range(n), frame.columns["method"], frame.columns["note"]))

@@ -1,6 +1,7 @@
 """dbt models as Dagster assets: year-incremental marts partitioned by YEARS (one dbt run for a whole
-backfill, the window passed as vars) and cross-year marts rebuilt from everything stored."""
+backfill, the window passed in the environment) and cross-year marts rebuilt from everything stored."""
 import json
+import os
 import shutil
 import time
 
@@ -9,7 +10,7 @@ import psycopg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 from psycopg import sql
 
-from ...config.years import FIRST_YEAR
+from ...config.years import FIRST_YEAR, LAST_YEAR
 from ...runtime import database, settings
 from ..partitions import YEARS
 from ..resources import Warehouse
@@ -21,12 +22,15 @@ TRANSLATOR = DagsterDbtTranslator(settings=DagsterDbtTranslatorSettings(
     enable_asset_checks=True, enable_duplicate_source_asset_keys=True))
 
 
-def _env(warehouse: Warehouse) -> None:
-    """dbt reads the warehouse from AQUAMIND_DBT_*: derive them, on every run, from the warehouse
-    this run writes to; and keep only the newest dbt target folders (dagster-dbt writes one per
-    invocation)."""
+def _env(warehouse: Warehouse, years: tuple[int, int] = (FIRST_YEAR, LAST_YEAR)) -> None:
+    """dbt reads the warehouse and the year window from AQUAMIND_DBT_*: derive them, on every run,
+    from the warehouse this run writes to and the run's partitions (the window is read at execution
+    only, so it never forces a re-parse: macros/year_window.sql); and keep only the newest dbt target
+    folders (dagster-dbt writes one per invocation)."""
     env = settings.export_env(database.resolve(start_embedded=False, env={settings.WAREHOUSE_URL_VAR: warehouse.url()}))
-    settings.export_to_environ({k: v for k, v in env.items() if k.startswith("AQUAMIND_DBT_")})
+    settings.export_to_environ({**{k: v for k, v in env.items() if k.startswith("AQUAMIND_DBT_")},
+                                "AQUAMIND_DBT_MIN_YEAR": str(years[0]), "AQUAMIND_DBT_MAX_YEAR": str(years[1]),
+                                "AQUAMIND_DBT_THREADS": str(max(os.cpu_count() or 1, 1))})
     runs = sorted((p for p in dbt_project.project_dir.joinpath("target").glob("dbt_*-*") if p.is_dir()),
                   key=lambda p: p.stat().st_mtime)
     for old in runs[:-10]:
@@ -40,6 +44,13 @@ def history_complete(conn: psycopg.Connection) -> bool:
     rows = conn.execute("""SELECT asset, count(*), max(year) FROM meta.partition_load
                            WHERE year > 0 GROUP BY asset""").fetchall()
     return all(n == last - FIRST_YEAR + 1 for _, n, last in rows)
+
+
+def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, complete: bool):
+    """`dbt build` of the asset's selection. Every invocation passes the same --vars (only
+    history_complete, which changes only when a year is missing), so consecutive builds reuse the
+    parsed project instead of re-parsing it."""
+    return dbt.cli(["build", "--vars", json.dumps({"history_complete": complete})], context=context).stream()
 
 
 def analyze_partitioned_parents(conn: psycopg.Connection, log=None) -> float:
@@ -64,13 +75,14 @@ def analyze_partitioned_parents(conn: psycopg.Connection, log=None) -> float:
             backfill_policy=dg.BackfillPolicy.single_run(), dagster_dbt_translator=TRANSLATOR,
             name="dbt_year_incremental")
 def dbt_year_incremental(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
-    _env(warehouse)
     window = context.partition_time_window
-    dbt_vars = {"min_year": window.start.year, "max_year": window.end.year - 1}
+    years = (window.start.year, window.end.year - 1)
+    _env(warehouse, years)
     with warehouse.connect() as conn:
         analyze_partitioned_parents(conn, context.log.info)
-    context.log.info(f"dbt build of the year-incremental models for {dbt_vars}")
-    yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()
+        complete = history_complete(conn)
+    context.log.info(f"dbt build of the year-incremental models for {years[0]}-{years[1]}")
+    yield from _build(context, dbt, complete)
 
 
 @dbt_assets(manifest=MANIFEST, project=dbt_project, select="tag:staging tag:intermediate resource_type:seed",
@@ -84,7 +96,7 @@ def dbt_staging(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehous
         complete = history_complete(conn)
     if not complete:
         context.log.warning(f"the stored years do not run without a gap from {FIRST_YEAR}: relationship tests warn")
-    yield from dbt.cli(["build", "--vars", json.dumps({"history_complete": complete})], context=context).stream()
+    yield from _build(context, dbt, complete)
 
 
 @dbt_assets(manifest=MANIFEST, project=dbt_project, select="tag:cross_year", dagster_dbt_translator=TRANSLATOR,
@@ -95,7 +107,7 @@ def dbt_cross_year(context: dg.AssetExecutionContext, dbt: DbtCliResource, wareh
     _env(warehouse)
     with warehouse.connect() as conn:
         complete = history_complete(conn)
-    yield from dbt.cli(["build", "--vars", json.dumps({"history_complete": complete})], context=context).stream()
+    yield from _build(context, dbt, complete)
 
 
 def dbt_resource() -> DbtCliResource:

@@ -12,29 +12,25 @@
     ('geography', 'geography_id', 'geography_name'),
 ] %}
 
-with occupied_days as (
-    -- a container-day is occupied when any assignment has fish in it that day
-    select year, container_id, state_date, sum(biomass_kg) as biomass_kg
-    from {{ ref('stg_assignment_daily_state') }}
-    where {{ in_year_window('year') }}
-    group by year, container_id, state_date
+with container_months as (
+    -- A container holds at most one assignment on a day (the batches load's rule no_double_booking),
+    -- so each daily state row is one occupied container-day: one hash aggregate per container-month,
+    -- no intermediate per-day grouping (whose ~1 M groups a year the planner underestimates tenfold).
+    select
+        daily_state.year,
+        date_trunc('month', daily_state.state_date)::date as month_start,
+        daily_state.container_id,
+        count(*) as occupied_days,
+        max(daily_state.biomass_kg / nullif(locations.volume_m3, 0)) as max_density_kg_m3,
+        max(100.0 * daily_state.biomass_kg / nullif(locations.max_biomass_kg, 0)) as max_pct_of_biomass_limit
+    from {{ ref('stg_assignment_daily_state') }} as daily_state
+    inner join {{ ref('int_container_location') }} as locations on locations.container_id = daily_state.container_id
+    where {{ in_year_window('daily_state.year') }}
+    group by 1, 2, 3
 ),
 
 locations as (
     select * from {{ ref('int_container_location') }}
-),
-
-container_months as (
-    select
-        occupied_days.year,
-        date_trunc('month', occupied_days.state_date)::date as month_start,
-        occupied_days.container_id,
-        count(*) as occupied_days,
-        max(occupied_days.biomass_kg / nullif(locations.volume_m3, 0)) as max_density_kg_m3,
-        max(100.0 * occupied_days.biomass_kg / nullif(locations.max_biomass_kg, 0)) as max_pct_of_biomass_limit
-    from occupied_days
-    inner join locations on locations.container_id = occupied_days.container_id
-    group by 1, 2, 3
 ),
 
 months as (
