@@ -1,0 +1,92 @@
+"""Raw binary COPY of a generated warehouse's own rows, every yearly table in its own layout: the
+writer's limit the whole job is held to (issue: the whole main job within 3x raw).
+
+For one year (default 2020), each yearly table's stored partition is read back with binary COPY TO
+(untimed, into memory), then COPYed into a fresh unindexed table of the same columns after a
+CHECKPOINT, timed; the seconds are scaled to the ten years by the table's stored rows over all years
+(meta.partition_load). Static tables are left out (54 K rows).
+
+    .venv/bin/python benchmarks/raw_tables.py postgresql://postgres@127.0.0.1:5432/aquamind_bench_full \
+        [--year 2020] [--job-seconds 512.3] [--out benchmarks/results/raw_tables_X.json]
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from run import machine  # noqa: E402
+from aquamind_assets.warehouse.ddl import all_tables  # noqa: E402
+
+
+def _dump(conn, table, year: int) -> bytes:
+    out = bytearray()
+    with conn.cursor().copy(sql.SQL("COPY {} TO STDOUT (FORMAT BINARY)").format(
+            sql.Identifier(table.schema, table.partition_name(year)))) as cp:
+        for block in cp:
+            out += block
+    return bytes(out)
+
+
+def raw_table(conn, table, year: int) -> dict:
+    """Seconds to COPY one year of `table` into a fresh unindexed table of its layout."""
+    payload = _dump(conn, table, year)
+    scratch = sql.Identifier("public", f"raw_{table.name}")
+    conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(scratch))
+    conn.execute(sql.SQL("CREATE TABLE {} (LIKE {})").format(  # columns only: no index, no key
+        scratch, sql.Identifier(table.schema, table.partition_name(year))))
+    conn.execute("CHECKPOINT")
+    t0 = time.perf_counter()
+    with conn.cursor() as cur:
+        with cur.copy(sql.SQL("COPY {} FROM STDIN (FORMAT BINARY)").format(scratch)) as cp:
+            for i in range(0, len(payload), 1 << 20):
+                cp.write(payload[i:i + (1 << 20)])
+        rows = cur.rowcount
+    seconds = time.perf_counter() - t0
+    conn.execute(sql.SQL("DROP TABLE {}").format(scratch))
+    return {"rows": rows, "bytes": len(payload), "seconds": round(seconds, 3),
+            "rows_per_s": round(rows / seconds) if seconds else None}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("url")
+    ap.add_argument("--year", type=int, default=2020)
+    ap.add_argument("--job-seconds", type=float, help="the whole job's seconds, to print its ratio to raw")
+    ap.add_argument("--out", type=Path)
+    args = ap.parse_args(argv)
+    with psycopg.connect(args.url, autocommit=True) as conn:
+        stored: dict[str, int] = {}
+        for (rows,) in conn.execute("SELECT rows FROM meta.partition_load WHERE year > 0").fetchall():
+            for name, n in rows.items():
+                stored[name] = stored.get(name, 0) + int(n)
+        tables = {}
+        for table in (t for t in all_tables() if t.yearly and stored.get(t.qualified)):
+            r = raw_table(conn, table, args.year)
+            r["stored_rows_all_years"] = stored[table.qualified]
+            r["raw_seconds_all_years"] = round(r["seconds"] * stored[table.qualified] / max(r["rows"], 1), 2)
+            tables[table.qualified] = r
+            print(f"  {table.qualified:<42} {r['rows']:>11,} rows {r['seconds']:7.2f} s "
+                  f"{(r['rows_per_s'] or 0):>12,} rows/s -> {r['raw_seconds_all_years']:7.1f} s for all years", flush=True)
+    total = round(sum(r["raw_seconds_all_years"] for r in tables.values()), 1)
+    result = {"machine": machine(), "year": args.year, "tables": tables, "raw_seconds_all_years": total,
+              "stored_rows": sum(stored.values()), "job_seconds": args.job_seconds,
+              "job_ratio_to_raw": round(args.job_seconds / total, 2) if args.job_seconds else None}
+    print(f"raw binary COPY of the stored rows, every yearly table in its own layout: {total} s"
+          + (f"; the whole job {args.job_seconds} s = {result['job_ratio_to_raw']}x raw" if args.job_seconds else ""))
+    if args.out:
+        args.out.write_text(json.dumps(result, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
