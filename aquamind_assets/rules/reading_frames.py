@@ -138,6 +138,7 @@ def _rollup_verdict(t: ParameterTotals):
     bad = np.flatnonzero((t.n[0] != t.n[1]) | ~close)
     sample = [{"parameter_id": str(p), "readings": str(t.n[0, p]), "rollup_count": str(t.n[1, p]),
                "readings_sum": f"{t.total[0, p]:.6f}", "rollup_sum": f"{t.total[1, p]:.6f}"} for p in bad[:5]]
+    # every rollup row of a parameter whose totals disagree; a parameter read but never rolled up counts once
     violations = int(t.rollup_rows[bad].sum()) + int(np.sum(t.rollup_rows[bad] == 0))
     return int(t.rollup_rows.sum()), violations, sample
 
