@@ -2,6 +2,7 @@
 (and can be re-executed) in the UI; the CLI prints its own progress and one-line errors."""
 from __future__ import annotations
 
+import functools
 import time
 
 import dagster as dg
@@ -12,8 +13,15 @@ from .errors import CliError
 QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
+@functools.cache
 def instance() -> dg.DagsterInstance:
-    return dg.DagsterInstance.get()
+    """The persistent instance, one per process. Its PostgreSQL storages open a new connection for
+    every statement by default (a server process forked per event, several per check result);
+    a CLI process writes a few hundred events a run, so it keeps a small pool open as the
+    webserver does (no statement timeout: a run's own writes are never cut short)."""
+    inst = dg.DagsterInstance.get()
+    inst.optimize_for_webserver(statement_timeout=0, pool_recycle=3600, max_overflow=4)
+    return inst
 
 
 def failure_line(result) -> str:

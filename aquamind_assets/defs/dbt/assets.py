@@ -1,22 +1,25 @@
 """dbt models as Dagster assets: year-incremental marts partitioned by YEARS (one dbt run for a whole
 backfill, the window passed in the environment) and cross-year marts rebuilt from everything stored."""
+import functools
 import json
 import os
 import shutil
 import time
+from pathlib import Path
 
 import dagster as dg
 import psycopg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
-from psycopg import sql
 
 from ...config.years import FIRST_YEAR, LAST_YEAR
 from ...runtime import database, settings
+from ...warehouse.statistics import analyze_tables, partitioned_tables
 from ..partitions import YEARS
 from ..resources import Warehouse
 from .project import dbt_project, manifest_path
 
 MANIFEST = manifest_path()
+PARTIAL_PARSE = "partial_parse.msgpack"
 # several warehouse tables belong to one Dagster asset (batches writes seven), hence duplicate source keys
 TRANSLATOR = DagsterDbtTranslator(settings=DagsterDbtTranslatorSettings(
     enable_asset_checks=True, enable_duplicate_source_asset_keys=True))
@@ -46,28 +49,53 @@ def history_complete(conn: psycopg.Connection) -> bool:
     return all(n == last - FIRST_YEAR + 1 for _, n, last in rows)
 
 
-def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, complete: bool):
+def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, complete: bool, full_refresh: bool = False):
     """`dbt build` of the asset's selection. Every invocation passes the same --vars (only
-    history_complete, which changes only when a year is missing), so consecutive builds reuse the
-    parsed project instead of re-parsing it."""
-    return dbt.cli(["build", "--vars", json.dumps({"history_complete": complete})], context=context).stream()
+    history_complete, which changes only when a year is missing; --full-refresh is a flag, not a
+    var), and the parse it saves becomes the next invocation's starting point, so consecutive
+    builds against one warehouse reuse the parsed project instead of re-parsing it."""
+    args = ["build", "--vars", json.dumps({"history_complete": complete})]
+    invocation = dbt.cli(args + (["--full-refresh"] if full_refresh else []), context=context)
+    yield from invocation.stream()
+    _keep_partial_parse(Path(invocation.target_path))
 
 
-def analyze_partitioned_parents(conn: psycopg.Connection, log=None) -> float:
-    """ANALYZE every year-partitioned warehouse table as a whole. Loads analyze the partitions they
-    write, but the planner sizes joins over the parent (what the staging views read) from the
-    parent's own statistics, which only this builds; without them dbt's joins over the readings get
-    estimates off by orders of magnitude and sort instead of hash."""
-    t0 = time.perf_counter()
-    parents = conn.execute("""SELECT n.nspname, c.relname FROM pg_class c
-                              JOIN pg_namespace n ON n.oid = c.relnamespace
-                              WHERE c.relkind = 'p' AND n.nspname NOT IN ('pg_catalog', 'analytics')
-                              ORDER BY 1, 2""").fetchall()
-    for schema, name in parents:
-        conn.execute(sql.SQL("ANALYZE {}.{}").format(sql.Identifier(schema), sql.Identifier(name)))
-    dt_s = time.perf_counter() - t0
+def _keep_partial_parse(invocation_target: Path) -> None:
+    """dagster-dbt starts every invocation from the project's target/partial_parse.msgpack, but dbt
+    saves the refreshed parse in the invocation's own folder: without copying it back, a parse
+    made for other vars or another database (dbt hashes the connection into it) is re-done on
+    every invocation. os.replace keeps the shared file whole when two builds finish at once."""
+    saved = invocation_target / PARTIAL_PARSE
+    shared = dbt_project.project_dir / dbt_project.target_path / PARTIAL_PARSE
+    if not saved.exists() or (shared.exists() and shared.stat().st_mtime >= saved.stat().st_mtime):
+        return
+    tmp = shared.with_name(f"{PARTIAL_PARSE}.{os.getpid()}.tmp")
+    shutil.copyfile(saved, tmp)
+    os.replace(tmp, shared)
+
+
+@functools.cache
+def tables_read_by_models() -> frozenset[tuple[str, str]]:
+    """(schema, table) of every source a model reads beyond its staging view (from the manifest):
+    the tables whose planner statistics matter to the marts. The raw readings are not among them:
+    the marts read their daily rollup."""
+    manifest = json.loads(MANIFEST.read_text())
+    children, read = manifest["child_map"], set()
+    for source_id, source in manifest["sources"].items():
+        staging = [c for c in children.get(source_id, []) if c.startswith("model.")]
+        if any(g.startswith("model.") for c in staging for g in children.get(c, [])):
+            read.add((source["schema"], source["name"]))
+    return frozenset(read)
+
+
+def analyze_model_inputs(warehouse: Warehouse, log=None) -> float:
+    """Statistics of the partitioned tables the marts read, as wholes (warehouse/statistics.py)."""
+    with warehouse.connect() as conn:
+        parents = partitioned_tables(conn)
+    tables = [t for t in parents if t in tables_read_by_models()]
+    dt_s = analyze_tables(warehouse.url(), tables)
     if log:
-        log(f"analyzed {len(parents)} partitioned tables in {dt_s:.1f} s")
+        log(f"analyzed {len(tables)} of {len(parents)} partitioned tables (those the marts read) in {dt_s:.1f} s")
     return dt_s
 
 
@@ -78,11 +106,15 @@ def dbt_year_incremental(context: dg.AssetExecutionContext, dbt: DbtCliResource,
     window = context.partition_time_window
     years = (window.start.year, window.end.year - 1)
     _env(warehouse, years)
+    analyze_model_inputs(warehouse, context.log.info)
     with warehouse.connect() as conn:
-        analyze_partitioned_parents(conn, context.log.info)
         complete = history_complete(conn)
-    context.log.info(f"dbt build of the year-incremental models for {years[0]}-{years[1]}")
-    yield from _build(context, dbt, complete)
+    # a window of every year replaces every row: rebuilding the tables is then cheaper than
+    # deleting and re-inserting all of them (which writes each row twice and keeps the dead ones)
+    full = years == (FIRST_YEAR, LAST_YEAR)
+    context.log.info(f"dbt build of the year-incremental models for {years[0]}-{years[1]}"
+                     + (" (full refresh: the window is every year)" if full else ""))
+    yield from _build(context, dbt, complete, full_refresh=full)
 
 
 @dbt_assets(manifest=MANIFEST, project=dbt_project, select="tag:staging tag:intermediate resource_type:seed",
@@ -110,9 +142,24 @@ def dbt_cross_year(context: dg.AssetExecutionContext, dbt: DbtCliResource, wareh
     yield from _build(context, dbt, complete)
 
 
+class _VenvDbt(DbtCliResource):
+    """The dbt executable installed beside this interpreter: its version is the installed
+    dbt-core's, read from the package metadata instead of from a `dbt --version` subprocess, which
+    dagster-dbt would otherwise start (about two seconds) for every run."""
+
+    @functools.cached_property
+    def _cli_version(self):
+        from importlib.metadata import version as installed
+
+        from packaging.version import parse
+
+        return parse(installed("dbt-core"))
+
+
 def dbt_resource() -> DbtCliResource:
     import sys
-    from pathlib import Path
 
     exe = Path(sys.executable).with_name("dbt")
-    return DbtCliResource(project_dir=dbt_project, dbt_executable=str(exe) if exe.exists() else shutil.which("dbt") or "dbt")
+    if exe.exists():
+        return _VenvDbt(project_dir=dbt_project, dbt_executable=str(exe))
+    return DbtCliResource(project_dir=dbt_project, dbt_executable=shutil.which("dbt") or "dbt")
