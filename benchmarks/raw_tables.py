@@ -7,7 +7,11 @@ CHECKPOINT, timed; the seconds are scaled to the ten years by the table's stored
 (meta.partition_load). Static tables are left out (54 K rows).
 
     .venv/bin/python benchmarks/raw_tables.py postgresql://postgres@127.0.0.1:5432/aquamind_bench_full \
-        [--year 2020] [--job-seconds 512.3] [--out benchmarks/results/raw_tables_X.json]
+        [--year 2020] [--run benchmarks/results/run_X.json] [--out benchmarks/results/raw_tables_X.json]
+
+With --run (the benchmark run that generated the warehouse), it also prints the whole job's ratio
+to raw and, per yearly asset, its write phase (render, check and COPY, from the loads' `phases_s`
+metadata, summed over the years) against the raw COPY of the same tables' rows.
 """
 from __future__ import annotations
 
@@ -57,13 +61,36 @@ def raw_table(conn, table, year: int) -> dict:
             "rows_per_s": round(rows / seconds) if seconds else None}
 
 
+def asset_write_ratios(conn, tables: dict, run_scale: dict) -> dict:
+    """Per yearly asset: seconds of its loads' write phase, raw seconds of its tables, raw / write."""
+    owned: dict[str, set[str]] = {}
+    for asset, rows in conn.execute("SELECT asset, rows FROM meta.partition_load WHERE year > 0").fetchall():
+        owned.setdefault(asset, set()).update(t for t, n in rows.items() if int(n))
+    out = {}
+    for asset, names in sorted(owned.items()):
+        write_s = sum(m["phases_s"].get("write", 0.0) for m in run_scale["materializations"]
+                      if m["asset"] == asset and "phases_s" in m)
+        raw_s = sum(tables[t]["raw_seconds_all_years"] for t in names if t in tables)
+        out[asset] = {"tables": sorted(names), "write_s": round(write_s, 1), "raw_s": round(raw_s, 1),
+                      "raw_over_write": round(raw_s / write_s, 2) if write_s else None}
+        print(f"  {asset:<24} write {write_s:7.1f} s, raw COPY of its tables {raw_s:7.1f} s: "
+              f"{out[asset]['raw_over_write']} of the raw rate", flush=True)
+    return out
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("url")
     ap.add_argument("--year", type=int, default=2020)
     ap.add_argument("--job-seconds", type=float, help="the whole job's seconds, to print its ratio to raw")
+    ap.add_argument("--run", type=Path, help="the benchmark run (run_X.json) that generated this warehouse")
     ap.add_argument("--out", type=Path)
     args = ap.parse_args(argv)
+    run_scale = None
+    if args.run:
+        db = args.url.rsplit("/", 1)[-1]  # run.py names its databases aquamind_bench_<scale>
+        run_scale = next(s for s in json.loads(args.run.read_text())["scales"] if db.endswith(f"_{s['scale']}"))
+        args.job_seconds = args.job_seconds or run_scale["wall_s"]
     with psycopg.connect(args.url, autocommit=True) as conn:
         stored: dict[str, int] = {}
         for (rows,) in conn.execute("SELECT rows FROM meta.partition_load WHERE year > 0").fetchall():
@@ -77,9 +104,11 @@ def main(argv=None) -> int:
             tables[table.qualified] = r
             print(f"  {table.qualified:<42} {r['rows']:>11,} rows {r['seconds']:7.2f} s "
                   f"{(r['rows_per_s'] or 0):>12,} rows/s -> {r['raw_seconds_all_years']:7.1f} s for all years", flush=True)
+        assets = asset_write_ratios(conn, tables, run_scale) if run_scale else None
     total = round(sum(r["raw_seconds_all_years"] for r in tables.values()), 1)
     result = {"machine": machine(), "year": args.year, "tables": tables, "raw_seconds_all_years": total,
-              "stored_rows": sum(stored.values()), "job_seconds": args.job_seconds,
+              "stored_rows": sum(stored.values()), "job_seconds": args.job_seconds, "assets": assets,
+              "run": args.run and args.run.name,
               "job_ratio_to_raw": round(args.job_seconds / total, 2) if args.job_seconds else None}
     print(f"raw binary COPY of the stored rows, every yearly table in its own layout: {total} s"
           + (f"; the whole job {args.job_seconds} s = {result['job_ratio_to_raw']}x raw" if args.job_seconds else ""))
