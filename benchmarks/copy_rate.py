@@ -119,7 +119,7 @@ def writer_copy(url: str, data: dict, frame_rows: int = 1_000_000) -> dict:
     """YearLoad.write_stream of 1M-row frames (views of the arrays) into the year partition."""
     n = len(data["sensor_id"])
     with psycopg.connect(url, autocommit=True) as conn:
-        ddl.create_warehouse(conn, years=(YEAR,), tables=[READING], timescale=False)
+        ddl.create_warehouse(conn, years=(YEAR,), tables=[READING], storage="native")
         _checkpoint(conn)
         frames = (Frame(READING, {k: v[i:i + frame_rows] for k, v in data.items()})
                   for i in range(0, n, frame_rows))

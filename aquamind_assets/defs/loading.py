@@ -19,7 +19,9 @@ from ..config.scenario import ScenarioError
 from ..warehouse.validation import FrameInvalid, validate
 from ..rules.catalogue import at_load, publish
 from ..warehouse.checks import Check, CheckFailed, CheckResult
+from ..warehouse import timescale
 from ..warehouse.ddl import all_tables, ensure_warehouse
+from ..warehouse.storage import TIMESCALE, StorageError
 from ..warehouse.load import YearLoad
 from ..warehouse.load_record import LoadResult, ScenarioMismatch
 from ..warehouse.locks import LockConflict, conflict_line
@@ -85,13 +87,20 @@ def write_year(conn, plan, asset: str, year: int, *, scenario_hash: str, replace
                on_phase=None) -> LoadResult:
     """Render, validate, write and check one year of one registered asset in one YearLoad (no Dagster)."""
     spec = SPECS[asset]
-    ensure_warehouse(conn)
+    storage = ensure_warehouse(conn)
     publish(conn, asset)
-    with YearLoad(conn, asset=asset, year=year, tables=[TABLES[t] for t in spec.tables],
+    tables = [TABLES[t] for t in spec.tables]
+    with YearLoad(conn, asset=asset, year=year, tables=tables,
                   scenario_hash=scenario_hash, code_version=code_version(), checks=spec.rules,
                   replace_all=replace_all, on_phase=on_phase, source=plan) as load:
         load.write_stream(frames(plan, year, spec.render))
-    return load.result
+    res = load.result
+    res.storage = storage
+    for t in (t for t in tables if storage == TIMESCALE and t.hypertable):
+        t0 = time.perf_counter()  # after the commit: a crash here leaves the year whole, uncompressed
+        res.compression[t.qualified] = timescale.compress_year(conn, t, year)
+        res.phases["compress"] = res.phases.get("compress", 0.0) + time.perf_counter() - t0
+    return res
 
 
 def load_year(context: dg.AssetExecutionContext, warehouse: Warehouse, asset: str, year: int):
@@ -110,7 +119,7 @@ def load_year(context: dg.AssetExecutionContext, warehouse: Warehouse, asset: st
             yield check_result(r)
         raise dg.Failure(description=str(e), allow_retries=False,
                          metadata={"failed_rule": e.result.name, "sample": dg.MetadataValue.json(e.result.sample)})
-    except (FrameInvalid, ScenarioMismatch, ScenarioError) as e:  # not transient: no retry
+    except (FrameInvalid, ScenarioMismatch, ScenarioError, StorageError) as e:  # not transient: no retry
         raise dg.Failure(description=str(e), allow_retries=False) from None
     except LOCK_ERRORS as e:
         raise lock_failure(e, warehouse, asset, year, context.retry_number) from None
@@ -131,7 +140,8 @@ def load_year(context: dg.AssetExecutionContext, warehouse: Warehouse, asset: st
                   "rows_per_s": round(res.total_rows / max(wall, 1e-9)),
                   "phases_s": dg.MetadataValue.json({k: round(v, 3) for k, v in res.phases.items()}),
                   "peak_rss_mib": round(peak_rss_mib(), 1), "checksum": res.checksum,
-                  "scenario_hash": scenario.data_hash(), "scale": scenario.scale},
+                  "scenario_hash": scenario.data_hash(), "scale": scenario.scale, "storage": res.storage,
+                  **({"compression": dg.MetadataValue.json(res.compression)} if res.compression else {})},
         check_results=[check_result(r) for r in res.checks])
 
 

@@ -16,8 +16,9 @@ from psycopg import sql
 from psycopg.rows import tuple_row
 
 from ..config.years import YEARS
-from . import locks, tables as _tables
+from . import locks, storage as storage_path, tables as _tables, timescale
 from .schema import PG_TYPES, Table
+from .storage import NATIVE, TIMESCALE
 
 DOMAIN_SCHEMAS = ("infrastructure", "batch", "inventory", "health", "environmental", "harvest")
 META_SCHEMA = "meta"
@@ -81,11 +82,6 @@ def _one(conn, query, params=None):
         return cur.execute(query, params).fetchone()
 
 
-def has_timescale(conn) -> bool:
-    """Whether the server can CREATE EXTENSION timescaledb."""
-    return _one(conn, "SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb'") is not None
-
-
 def relation_kind(conn, schema: str, name: str) -> str | None:
     """pg_class.relkind of schema.name ('r' table, 'p' partitioned, ...) or None if absent."""
     row = _one(conn, """SELECT c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -136,18 +132,11 @@ def _add_foreign_keys(conn, table: Table) -> None:
             sql.Identifier(column), sql.Identifier(m[1]), sql.Identifier(m[2]), sql.Identifier(m[3])))
 
 
-def _create_yearly(conn, table: Table, years, timescale: bool) -> None:
-    ident = sql.SQL("{}.{}").format(sql.Identifier(table.schema), sql.Identifier(table.name))
-    if timescale and table.hypertable and table.time_column:
-        # A hypertable replaces the year partitions; YearLoad then deletes/copies by year.
-        conn.execute("CREATE EXTENSION IF NOT EXISTS timescaledb")
-        conn.execute(sql.SQL("CREATE TABLE IF NOT EXISTS {} ({})").format(ident, _columns_sql(table)))
-        conn.execute("SELECT create_hypertable(%s::regclass, %s::name, if_not_exists => true)",
-                     (ident.as_string(conn), table.time_column))
-        for cols in table.indexes:  # Timescale keeps them per chunk
-            conn.execute(sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} ({})").format(
-                sql.Identifier(pg_name(table.name, *cols, "idx")), ident, _cols(cols)))
+def _create_yearly(conn, table: Table, years, storage: str) -> None:
+    if storage == TIMESCALE and table.hypertable and table.time_column:
+        timescale.create(conn, table, _columns_sql(table))  # its year chunks come with the loads
         return
+    ident = sql.SQL("{}.{}").format(sql.Identifier(table.schema), sql.Identifier(table.name))
     conn.execute(sql.SQL("CREATE TABLE IF NOT EXISTS {} ({}) PARTITION BY LIST (year)").format(
         ident, _columns_sql(table)))
     for year in years:
@@ -158,26 +147,41 @@ def _create_yearly(conn, table: Table, years, timescale: bool) -> None:
         create_year_indexes(conn, table, year, btree=False)
 
 
-def create_warehouse(conn, years=YEARS, tables: list[Table] | None = None, *,
-                     timescale: bool | None = None) -> None:
+def existing_storage(conn, tables: list[Table]) -> str | None:
+    """The storage path a warehouse already has: recorded, or (made before it was recorded) read off
+    its hypertable-capable tables: a partitioned parent is native, a plain table a hypertable."""
+    own = storage_path.recorded(conn)
+    if own is not None:
+        return own
+    kinds = {relation_kind(conn, t.schema, t.name) for t in tables if t.yearly and t.hypertable}
+    return NATIVE if "p" in kinds else TIMESCALE if "r" in kinds else None
+
+
+def create_warehouse(conn, years=YEARS, tables: list[Table] | None = None, *, storage: str | None = None) -> None:
     """Create (or complete) schemas, tables, partitions, BRIN indexes and meta; idempotent.
 
-    `tables` defaults to every table in tables.py; `timescale` defaults to has_timescale(conn)
-    and only affects tables declared with hypertable=True.
+    `tables` defaults to every table in tables.py; `storage` (storage.py) defaults to the
+    environment's and only affects tables declared with hypertable=True. A warehouse keeps the
+    storage path it was created with: another one is refused in one line, before any DDL.
     """
     tables = all_tables() if tables is None else list(tables)
-    use_ts = has_timescale(conn) if timescale is None else timescale
+    storage = storage or storage_path.requested()
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s), 0)", (_DDL_LOCK,))
+        own = existing_storage(conn, tables)
+        if own is not None and own != storage:
+            storage_path.verify_against(own, storage)
+        storage_path.require_available(conn, storage)
         _lock_existing(conn, tables)
         schemas = dict.fromkeys([*DOMAIN_SCHEMAS, META_SCHEMA, *(t.schema for t in tables)])
         for schema in schemas:
             conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
         for statement in META_DDL:
             conn.execute(statement)
+        storage_path.record(conn, storage)
         for table in tables:  # all tables first, then the foreign keys between them
             if table.yearly:
-                _create_yearly(conn, table, years, use_ts)
+                _create_yearly(conn, table, years, storage)
             else:
                 _create_static(conn, table)
         for table in tables:
@@ -197,23 +201,29 @@ def _lock_existing(conn, tables: list[Table]) -> None:
         locks.acquire(cur, plan)
 
 
-def warehouse_complete(conn, years=YEARS, tables: list[Table] | None = None) -> bool:
-    """Every table and year partition already exists (a catalog read: takes no lock)."""
+def warehouse_complete(conn, years=YEARS, tables: list[Table] | None = None, storage: str = NATIVE) -> bool:
+    """Every table and year partition already exists (a catalog read: takes no lock). On the
+    timescale path a hypertable's year chunks come with its loads, so only the table is expected."""
     tables = all_tables() if tables is None else list(tables)
+    hyper = {t.qualified for t in tables if storage == TIMESCALE and t.hypertable and t.time_column}
     want = {(t.schema, t.name) for t in tables} | {(t.schema, t.partition_name(y)) for t in tables
-                                                    if t.yearly for y in years}
-    want |= {("meta", "partition_load"), ("meta", "rule_evaluation"), ("meta", "rule")}
+                                                    if t.yearly and t.qualified not in hyper for y in years}
+    want |= {("meta", "partition_load"), ("meta", "rule_evaluation"), ("meta", "rule"), ("meta", "warehouse")}
     rows = conn.execute("""SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                            WHERE c.relkind IN ('r', 'p') AND n.nspname = ANY(%s)""",
                         (sorted({s for s, _ in want}),)).fetchall()
     return want <= set(rows)
 
 
-def ensure_warehouse(conn, years=YEARS) -> None:
+def ensure_warehouse(conn, years=YEARS, storage: str | None = None) -> str:
     """create_warehouse only when something is missing: every load calls this, and the DDL's index
-    statements would otherwise queue behind any running load's partition lock and serialize them all."""
-    if not warehouse_complete(conn, years):
-        create_warehouse(conn, years)
+    statements would otherwise queue behind any running load's partition lock and serialize them all.
+    Returns the storage path, refusing one the warehouse does not have."""
+    storage = storage or storage_path.requested()
+    if not warehouse_complete(conn, years, storage=storage):
+        create_warehouse(conn, years, storage=storage)
+    storage_path.verify(conn, storage)
+    return storage
 
 
 def drop_warehouse(conn, tables: list[Table] | None = None) -> None:

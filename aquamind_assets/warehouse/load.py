@@ -14,7 +14,7 @@ import time
 from psycopg import pq, sql
 from psycopg.rows import tuple_row
 
-from . import ddl, locks
+from . import ddl, locks, timescale
 from .checks import Check, CheckFailed, CheckResult, run_checks
 from .copy import CHUNK_ROWS, CopyStream, copy_statement
 from .frame_checks import FRAME_RULES, FrameTally
@@ -219,36 +219,41 @@ class YearLoad(_Load):
 
     def _writes(self) -> list[tuple[str, str, str]]:
         """ACCESS EXCLUSIVE on the year's partitions (TRUNCATE) and ACCESS SHARE on their parents; on
-        a hypertable, ROW EXCLUSIVE on it and its chunks (DELETE of the year)."""
+        a hypertable, SHARE UPDATE EXCLUSIVE on it (attach_chunk's lock: it serializes the year
+        swaps of one hypertable) and ACCESS EXCLUSIVE on the year's chunk and its compressed data."""
+        self._hyper = {name for name, t in self.tables.items() if t.hypertable and timescale.is_hypertable(self.conn, t)}
         out = []
-        for t in self.tables.values():
+        for name, t in self.tables.items():
             part = t.partition_name(self.year)
-            if ddl.relation_kind(self.conn, t.schema, part) == "r":
+            if name in self._hyper:
+                out.append((t.schema, t.name, locks.SHARE_UPDATE_EXCLUSIVE))
+                if (chunk := timescale.year_chunk(self._cur, t, self.year)) is not None:
+                    out += [(*chunk, locks.ACCESS_EXCLUSIVE)]
+                    if (data := timescale.compressed_companion(self._cur, *chunk)) is not None:
+                        out.append((*data, locks.ACCESS_EXCLUSIVE))
+            elif ddl.relation_kind(self.conn, t.schema, part) == "r":
                 # TRUNCATE and the index DDL of a partition also take ACCESS SHARE on its parent
                 out += [(t.schema, part, locks.ACCESS_EXCLUSIVE), (t.schema, t.name, locks.ACCESS_SHARE)]
-            else:
-                tree = locks.partitions(self._cur, [t.qualified]).get(t.qualified, [])
-                out += [(s, n, locks.ROW_EXCLUSIVE) for s, n in tree]
         return out
 
     def _prepare(self) -> None:
         for name, t in self.tables.items():
             part = t.partition_name(self.year)
-            if ddl.relation_kind(self.conn, t.schema, part) == "r":
+            if name in self._hyper:
+                self._begin(f"replace chunk {t.qualified}")
+                timescale.replace_year(self._cur, t, self.year)  # new in this transaction: COPY FREEZE
+            elif ddl.relation_kind(self.conn, t.schema, part) == "r":
                 self._begin(f"truncate {t.qualified}")
                 self._cur.execute(sql.SQL("TRUNCATE {}.{}").format(sql.Identifier(t.schema),
                                                                    sql.Identifier(part)))
                 ddl.drop_year_indexes(self.conn, t, self.year)
-                self._targets[name] = (part, True)
-            elif ddl.relation_kind(self.conn, t.schema, t.name) == "r":  # a Timescale hypertable
-                self._cur.execute(sql.SQL("DELETE FROM {}.{} WHERE year = %s").format(
-                    sql.Identifier(t.schema), sql.Identifier(t.name)), (self.year,))
-                self._targets[name] = (t.name, False)
             else:
                 raise LookupError(f"{t.schema}.{part} does not exist: create the warehouse with "
                                   f"year {self.year} (ddl.create_warehouse(conn, years=...))")
+            self._targets[name] = (part, True)
 
     def _after_copy(self) -> None:
         for name, t in self.tables.items():
-            if self._targets[name][1]:  # a partition: build its btree indexes now
-                ddl.create_year_indexes(self.conn, t, self.year)
+            ddl.create_year_indexes(self.conn, t, self.year)  # bulk-built, after the COPY
+            if name in self._hyper:
+                timescale.attach_year(self._cur, t, self.year)

@@ -27,6 +27,8 @@ class LoadResult:
     lock_wait_s: float = 0.0
     nbytes: int = 0  # binary COPY payload sent
     phases: dict[str, float] = field(default_factory=dict)  # seconds: prepare, copy, index, ...
+    storage: str = "native"  # the warehouse's storage path (storage.py)
+    compression: dict[str, dict] = field(default_factory=dict)  # per hypertable: bytes before/after, after commit
 
     @property
     def total_rows(self) -> int:

@@ -37,11 +37,13 @@ from psycopg.rows import tuple_row
 
 
 ACCESS_SHARE, ROW_EXCLUSIVE, ACCESS_EXCLUSIVE = "ACCESS SHARE", "ROW EXCLUSIVE", "ACCESS EXCLUSIVE"
-STRENGTH = {ACCESS_SHARE: 0, ROW_EXCLUSIVE: 1, ACCESS_EXCLUSIVE: 2}  # each permits what the weaker ones do
-_MODE_SQL = {ACCESS_SHARE: sql.SQL("ACCESS SHARE"), ROW_EXCLUSIVE: sql.SQL("ROW EXCLUSIVE"),
-             ACCESS_EXCLUSIVE: sql.SQL("ACCESS EXCLUSIVE")}
+SHARE_UPDATE_EXCLUSIVE = "SHARE UPDATE EXCLUSIVE"  # a hypertable while its year chunk is swapped (timescale.py)
+# each conflicts with every mode the weaker ones conflict with, so holding it lets the load's own
+# statements take the weaker ones without waiting
+STRENGTH = {ACCESS_SHARE: 0, ROW_EXCLUSIVE: 1, SHARE_UPDATE_EXCLUSIVE: 2, ACCESS_EXCLUSIVE: 3}
+_MODE_SQL = {m: sql.SQL(m) for m in STRENGTH}
 PG_MODE = {ACCESS_SHARE: "AccessShareLock", ROW_EXCLUSIVE: "RowExclusiveLock",
-           ACCESS_EXCLUSIVE: "AccessExclusiveLock"}
+           SHARE_UPDATE_EXCLUSIVE: "ShareUpdateExclusiveLock", ACCESS_EXCLUSIVE: "AccessExclusiveLock"}
 META_TABLES = ("meta.partition_load", "meta.rule_evaluation", "meta.scenario")
 _NAME = re.compile(r"\b([a-z_][a-z0-9_]*)\.([a-z_][a-z0-9_]*)\b")
 _NOT_ALIAS = {"where", "join", "left", "right", "full", "inner", "cross", "on", "group", "order", "limit",

@@ -52,7 +52,7 @@ class Table:
     time_column: str | None = None  # BRIN-indexed on yearly tables
     indexes: tuple[tuple[str, ...], ...] = ()  # btree, built after a load
     description: str = ""
-    hypertable: bool = False  # a TimescaleDB hypertable when the extension exists
+    hypertable: bool = False  # a TimescaleDB hypertable on the timescale storage path (storage.py)
 
     @property
     def qualified(self) -> str:

@@ -132,7 +132,7 @@ def test_encoder_refuses_bad_values():
 @pytest.fixture(scope="module")
 def test_db(db_url):
     with psycopg.connect(db_url, autocommit=True) as c:
-        ddl.create_warehouse(c, years=(2016,), tables=TEST_TABLES, timescale=False)
+        ddl.create_warehouse(c, years=(2016,), tables=TEST_TABLES)
     return db_url
 
 

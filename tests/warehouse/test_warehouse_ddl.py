@@ -1,7 +1,7 @@
 """DDL on the native path: partitions, keys on static tables only, BRIN, year indexes, idempotence."""
 from __future__ import annotations
 
-from aquamind_assets.warehouse import ddl
+from aquamind_assets.warehouse import ddl, storage
 from aquamind_assets.warehouse.tables import DAILY_STATE, HALL
 
 YEARS = range(2015, 2025)
@@ -20,9 +20,9 @@ def _constraints(conn, schema, name):
 
 
 def test_create_warehouse_native(conn):
-    assert ddl.has_timescale(conn) in (True, False)
-    ddl.create_warehouse(conn, years=YEARS, timescale=False)
-    ddl.create_warehouse(conn, years=YEARS, timescale=False)  # idempotent
+    ddl.create_warehouse(conn, years=YEARS, storage="native")
+    ddl.create_warehouse(conn, years=YEARS, storage="native")  # idempotent
+    assert storage.recorded(conn) == "native"
     tables = ddl.all_tables()
     assert any(t.yearly for t in tables) and any(not t.yearly for t in tables)
     for schema in (*ddl.DOMAIN_SCHEMAS, "meta"):
@@ -63,7 +63,7 @@ def test_create_warehouse_native(conn):
 
 
 def test_year_indexes_and_drop(conn):
-    ddl.create_warehouse(conn, years=YEARS, timescale=False)
+    ddl.create_warehouse(conn, years=YEARS, storage="native")
     from aquamind_assets.warehouse.tables import ASSIGNMENT
     names = ddl.create_year_indexes(conn, ASSIGNMENT, 2017)
     assert len(names) == len(ASSIGNMENT.indexes) == 2

@@ -33,7 +33,7 @@ NONNEG = Check("value_present", "every reading of the year has a value (test rul
 @pytest.fixture(scope="module", autouse=True)
 def warehouse(db_url):
     with psycopg.connect(db_url, autocommit=True) as c:
-        ddl.create_warehouse(c, years=TEST_YEARS, tables=TEST_TABLES, timescale=False)
+        ddl.create_warehouse(c, years=TEST_YEARS, tables=TEST_TABLES)
 
 
 def load(conn, frames, year=2016, scenario="s1", tables=(READING,), checks=(NONNEG,), stream=False,

@@ -19,7 +19,7 @@ EVENTS_OF_ALL_YEARS = Check("events_seen", "reads every year of the events (test
 @pytest.fixture(scope="module", autouse=True)
 def warehouse(db_url):
     with psycopg.connect(db_url, autocommit=True) as c:
-        ddl.create_warehouse(c, years=TEST_YEARS, tables=TEST_TABLES, timescale=False)
+        ddl.create_warehouse(c, years=TEST_YEARS, tables=TEST_TABLES)
 
 
 def test_a_reference_restricted_to_the_year_locks_one_partition(conn):

@@ -15,7 +15,7 @@ ALL_TYPES_NULL = yearly(
     C("d", "date", True), C("ts", "timestamptz", True), C("t", "text", True), C("t2", "text"))
 READING = yearly(
     "wh_test", "reading", C("reading_time", "timestamptz"), C("sensor_id", "int4"),
-    C("value", "float4"), time_column="reading_time", indexes=(("sensor_id",),))
+    C("value", "float4"), time_column="reading_time", indexes=(("sensor_id",),), hypertable=True)
 EVENT = yearly("wh_test", "event", C("id", "int4"), C("note", "text", True))
 PARENT = Table("wh_test", "parent", (C("id", "int4"), C("name", "text")), primary_key=("id",),
                unique=(("name",),))
