@@ -11,6 +11,7 @@ import sys
 from ..config.scenario import ScenarioError
 from ..runtime.database import DatabaseUnreachable
 from ..runtime.settings import InvalidDatabaseURL
+from ..warehouse.storage import StorageError
 from .errors import CliError
 from .parser import parser
 
@@ -39,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return _dispatch(args)
-    except (CliError, ScenarioError, DatabaseUnreachable, InvalidDatabaseURL) as e:
+    except (CliError, ScenarioError, DatabaseUnreachable, InvalidDatabaseURL, StorageError) as e:
         print(f"aquamind: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -24,7 +24,25 @@ def cmd_db(args) -> int:
     else:
         for k, v in embedded_db.status().items():
             print(f"{k:12} {v}")
+        print(f"{'storage':12} {_storage_line()}")
     return 0
+
+
+def _storage_line() -> str:
+    """The warehouse's recorded storage path beside the one the environment asks for."""
+    import psycopg
+
+    from ..warehouse import storage
+
+    asked = storage.requested()
+    try:
+        with psycopg.connect(database.resolve(start_embedded=False).warehouse_url, connect_timeout=5) as conn:
+            own = storage.recorded(conn)
+    except (psycopg.Error, RuntimeError) as e:
+        return f"{asked} asked ({storage.STORAGE_VAR}); the warehouse is not reachable: {str(e).strip().splitlines()[0]}"
+    if own is None:
+        return f"{asked} asked ({storage.STORAGE_VAR}); no warehouse created yet"
+    return f"{own} (the warehouse's own)" + ("" if own == asked else f"; {storage.STORAGE_VAR} asks for {asked}: loads will be refused")
 
 
 def cmd_ui(args) -> int:

@@ -39,6 +39,20 @@ def _check_disk(scenario, years) -> None:
                        f"{free / 2**30:.1f} GiB free; free space or choose a smaller --scale/--years")
 
 
+def _check_storage(url: str) -> str:
+    """The storage path asked for (storage.py), refused in one line before anything is simulated or
+    written when it is unknown, unavailable on the server, or not the warehouse's own."""
+    import psycopg
+
+    from ..warehouse import storage
+
+    asked = storage.requested()
+    with psycopg.connect(url, autocommit=True) as conn:
+        storage.verify(conn, asked)
+        storage.require_available(conn, asked)
+    return asked
+
+
 def _resources(url: str, choice: settings.RunChoice) -> dict:
     from ..defs.resources import Warehouse
 
@@ -127,9 +141,10 @@ def generate(args) -> int:
     url = connect().warehouse_url
     choice = settings.RunChoice(scenario_file=args.scenario and os.path.abspath(args.scenario),
                                 scale=scenario.scale, seed=scenario.seed, replace_all=bool(args.replace_all))
+    storage = _check_storage(url)
     t0 = time.perf_counter()
     print(f"aquamind generate: scale {scenario.scale}, seed {scenario.seed}, years {first}-{last}, "
-          f"scenario {scenario.data_hash()}", flush=True)
+          f"scenario {scenario.data_hash()}, storage {storage}", flush=True)
     _check_disk(scenario, years)  # simulates the plan first, while this process is still small
     from ..defs import static
     from .runs import materialize
