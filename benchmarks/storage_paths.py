@@ -9,8 +9,7 @@ scenario generated on a native warehouse and on a TimescaleDB one, then
 * `aquamind validate` on both.
 
     .venv/bin/python benchmarks/storage_paths.py [--scale small] [--years 2015-2024] [--rematerialize 2020]
-        [--native-admin postgresql://postgres@127.0.0.1:5432/postgres]
-        [--timescale-admin postgresql://postgres@127.0.0.1:5433/postgres]
+        [--timescale-admin postgresql://postgres@127.0.0.1:5433/postgres] [--native-admin URL]
 
 The TimescaleDB server is the developer's own (DEVELOPERS.md); the script only creates and drops
 its `aquamind_bench_storage_*` databases there.
@@ -55,7 +54,9 @@ def _recreate(admin: str, name: str, drop_only: bool = False) -> None:
 
 
 def _env(url: str, home: Path, storage: str) -> dict:
-    env = dict(os.environ, AQUAMIND_DATABASE_URL=url, DAGSTER_HOME=str(home), AQUAMIND_STORAGE=storage,
+    """Each path's own warehouse, Dagster storage (beside it) and home: nothing of the other path's."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("AQUAMIND_", "DAGSTER_"))}
+    env = dict(base, AQUAMIND_DATABASE_URL=url, DAGSTER_HOME=str(home), AQUAMIND_STORAGE=storage,
                AQUAMIND_REPORT_DIR=str(home / "report"))
     env.update(settings.export_env(database.resolve(start_embedded=False, env=env), env=env))
     return env
@@ -146,10 +147,12 @@ def main(argv=None) -> int:
     ap.add_argument("--scale", default="small")
     ap.add_argument("--years", default="2015-2024")
     ap.add_argument("--rematerialize", type=int, default=2020)
-    ap.add_argument("--native-admin", default="postgresql://postgres@127.0.0.1:5432/postgres")
     ap.add_argument("--timescale-admin", default="postgresql://postgres@127.0.0.1:5433/postgres")
+    ap.add_argument("--native-admin", help="default: the TimescaleDB server too, so both paths run on one "
+                                          "server with one configuration and only the path differs")
     ap.add_argument("--keep", action="store_true", help="keep the two warehouses")
     args = ap.parse_args(argv)
+    args.native_admin = args.native_admin or args.timescale_admin
     paths = {s: run_path(s, a, args.scale, args.years, args.rematerialize)
              for s, a in (("native", args.native_admin), ("timescale", args.timescale_admin))}
     native, ts = paths["native"]["hashes"], paths["timescale"]["hashes"]
