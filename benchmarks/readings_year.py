@@ -30,6 +30,7 @@ from copy_rate import RAW7, _checkpoint, make_data, raw_copy  # noqa: E402
 from aquamind_assets.defs.environment import render  # noqa: E402
 from aquamind_assets.defs.loading import SPECS, TABLES, frames  # noqa: E402
 from aquamind_assets.warehouse.ddl import ensure_warehouse  # noqa: E402
+from aquamind_assets.runtime import settings  # noqa: E402
 from aquamind_assets.runtime.plan_cache import code_version  # noqa: E402
 from aquamind_assets.rules import environment as rules  # noqa: E402
 
@@ -73,7 +74,7 @@ def load(plan, url: str, year: int, scenario_hash: str, empty_first: bool = Fals
     table untimed: the timed load then meets an empty partition, as in a first generate."""
     tables = [TABLES[t] for t in SPECS[ASSET].tables]
     with psycopg.connect(url, autocommit=True) as conn:
-        ensure_warehouse(conn)
+        ensure_warehouse(conn, storage=settings.storage())
         stored = conn.execute("SELECT checksum, rows FROM meta.partition_load WHERE asset = %s AND year = %s",
                               (ASSET, year)).fetchone()
         if empty_first:

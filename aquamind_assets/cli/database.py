@@ -34,7 +34,7 @@ def _storage_line() -> str:
 
     from ..warehouse import storage
 
-    asked = storage.requested()
+    asked = settings.storage()
     try:
         with psycopg.connect(database.resolve(start_embedded=False).warehouse_url, connect_timeout=5) as conn:
             own = storage.recorded(conn)

@@ -46,7 +46,7 @@ def _check_storage(url: str) -> str:
 
     from ..warehouse import storage
 
-    asked = storage.requested()
+    asked = settings.storage()
     with psycopg.connect(url, autocommit=True) as conn:
         storage.verify(conn, asked)
         storage.require_available(conn, asked)

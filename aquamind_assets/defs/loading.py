@@ -87,7 +87,7 @@ def write_year(conn, plan, asset: str, year: int, *, scenario_hash: str, replace
                on_phase=None) -> LoadResult:
     """Render, validate, write and check one year of one registered asset in one YearLoad (no Dagster)."""
     spec = SPECS[asset]
-    storage = ensure_warehouse(conn)
+    storage = ensure_warehouse(conn, storage=settings.storage())
     publish(conn, asset)
     tables = [TABLES[t] for t in spec.tables]
     with YearLoad(conn, asset=asset, year=year, tables=tables,

@@ -5,6 +5,7 @@ import time
 
 import dagster as dg
 
+from ..runtime import settings
 from ..runtime.plan_cache import code_version
 from ..rules.catalogue import STATIC_ASSET, at_load, publish
 from ..sim.reference import reference_tables
@@ -12,6 +13,7 @@ from ..config.scenario import ScenarioError
 from ..warehouse.validation import FrameInvalid, validate
 from ..warehouse.checks import CheckFailed
 from ..warehouse.ddl import ensure_warehouse
+from ..warehouse.storage import StorageError
 from ..warehouse.static_load import StaticLoad
 from ..warehouse.schema import Frame
 from ..warehouse.tables import INFRASTRUCTURE_TABLES, REFERENCE_TABLES
@@ -40,7 +42,10 @@ def static_assets(context: dg.AssetExecutionContext, warehouse: Warehouse):
     infra = {f"infrastructure.{k}": v for k, v in plan.infra.tables.items()}
     ref = reference_tables()
     with warehouse.connect() as conn:
-        ensure_warehouse(conn)
+        try:
+            ensure_warehouse(conn, storage=settings.storage())
+        except StorageError as e:  # not transient: no retry
+            raise dg.Failure(description=str(e), allow_retries=False) from None
         publish(conn, STATIC_ASSET)
         try:
             with StaticLoad(conn, asset=STATIC_ASSET, tables=[*REFERENCE_TABLES, *INFRASTRUCTURE_TABLES],

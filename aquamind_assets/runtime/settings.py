@@ -78,6 +78,13 @@ def environment() -> Mapping[str, str]:
     return os.environ
 
 
+def storage(env: Mapping[str, str] | None = None) -> str:
+    """The warehouse storage path AQUAMIND_STORAGE asks for (warehouse/storage.py validates it)."""
+    from ..warehouse import storage as storage_path
+
+    return storage_path.requested((env if env is not None else os.environ).get(storage_path.STORAGE_VAR))
+
+
 def run_choice(env: Mapping[str, str] | None = None) -> RunChoice:
     env = os.environ if env is None else env
     seed = env.get(SEED_VAR)

@@ -160,12 +160,12 @@ def existing_storage(conn, tables: list[Table]) -> str | None:
 def create_warehouse(conn, years=YEARS, tables: list[Table] | None = None, *, storage: str | None = None) -> None:
     """Create (or complete) schemas, tables, partitions, BRIN indexes and meta; idempotent.
 
-    `tables` defaults to every table in tables.py; `storage` (storage.py) defaults to the
-    environment's and only affects tables declared with hypertable=True. A warehouse keeps the
+    `tables` defaults to every table in tables.py; `storage` (storage.py, default native) only
+    affects tables declared with hypertable=True. A warehouse keeps the
     storage path it was created with: another one is refused in one line, before any DDL.
     """
     tables = all_tables() if tables is None else list(tables)
-    storage = storage or storage_path.requested()
+    storage = storage_path.requested(storage)
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s), 0)", (_DDL_LOCK,))
         own = existing_storage(conn, tables)
@@ -219,7 +219,7 @@ def ensure_warehouse(conn, years=YEARS, storage: str | None = None) -> str:
     """create_warehouse only when something is missing: every load calls this, and the DDL's index
     statements would otherwise queue behind any running load's partition lock and serialize them all.
     Returns the storage path, refusing one the warehouse does not have."""
-    storage = storage or storage_path.requested()
+    storage = storage_path.requested(storage)
     if not warehouse_complete(conn, years, storage=storage):
         create_warehouse(conn, years, storage=storage)
     storage_path.verify(conn, storage)

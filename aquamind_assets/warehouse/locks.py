@@ -41,7 +41,8 @@ SHARE_UPDATE_EXCLUSIVE = "SHARE UPDATE EXCLUSIVE"  # a hypertable while its year
 # each conflicts with every mode the weaker ones conflict with, so holding it lets the load's own
 # statements take the weaker ones without waiting
 STRENGTH = {ACCESS_SHARE: 0, ROW_EXCLUSIVE: 1, SHARE_UPDATE_EXCLUSIVE: 2, ACCESS_EXCLUSIVE: 3}
-_MODE_SQL = {m: sql.SQL(m) for m in STRENGTH}
+_MODE_SQL = {ACCESS_SHARE: sql.SQL("ACCESS SHARE"), ROW_EXCLUSIVE: sql.SQL("ROW EXCLUSIVE"),
+             SHARE_UPDATE_EXCLUSIVE: sql.SQL("SHARE UPDATE EXCLUSIVE"), ACCESS_EXCLUSIVE: sql.SQL("ACCESS EXCLUSIVE")}
 PG_MODE = {ACCESS_SHARE: "AccessShareLock", ROW_EXCLUSIVE: "RowExclusiveLock",
            SHARE_UPDATE_EXCLUSIVE: "ShareUpdateExclusiveLock", ACCESS_EXCLUSIVE: "AccessExclusiveLock"}
 META_TABLES = ("meta.partition_load", "meta.rule_evaluation", "meta.scenario")

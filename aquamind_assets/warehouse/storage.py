@@ -7,8 +7,6 @@ server does not switch existing warehouses, and a load under the other path is r
 """
 from __future__ import annotations
 
-import os
-
 from psycopg.rows import tuple_row
 
 STORAGE_VAR = "AQUAMIND_STORAGE"
@@ -26,9 +24,10 @@ class StorageError(ValueError):
     str() is one line naming the fix."""
 
 
-def requested(env=None) -> str:
-    """The storage path asked for by the environment (default native); unknown values refused."""
-    value = (env if env is not None else os.environ).get(STORAGE_VAR, "") or NATIVE
+def requested(value: str | None) -> str:
+    """The storage path asked for (the value of AQUAMIND_STORAGE, read by runtime/settings.py;
+    unset: native); an unknown value refused."""
+    value = value or NATIVE
     if value not in STORAGES:
         raise StorageError(f"{STORAGE_VAR}={value!r} is not a storage path: use one of {', '.join(STORAGES)}")
     return value

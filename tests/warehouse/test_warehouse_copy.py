@@ -9,7 +9,7 @@ import time
 import numpy as np
 import psycopg
 import pytest
-from wh_specs import ALL_TYPES, ALL_TYPES_NULL, TEST_TABLES, reading_frame
+from wh_specs import ALL_TYPES, ALL_TYPES_NULL, STORAGE, TEST_TABLES, reading_frame
 
 from aquamind_assets.warehouse import ddl
 from aquamind_assets.warehouse.copy import (HEADER, TRAILER, CopyStream, copy_statement, encode_chunk,
@@ -136,7 +136,7 @@ def test_db(db_url):
     from aquamind_assets.warehouse.load import YearLoad
 
     with psycopg.connect(db_url, autocommit=True) as c:
-        ddl.create_warehouse(c, years=(2016,), tables=TEST_TABLES)
+        ddl.create_warehouse(c, years=(2016,), tables=TEST_TABLES, storage=STORAGE)
         # an empty load makes the readings' 2016 relation on either path (a hypertable's chunk comes with its load)
         with YearLoad(c, asset="copy_test", year=2016, tables=[READING], scenario_hash="s", code_version="t"):
             pass
@@ -229,7 +229,7 @@ def test_vocabulary_text_path_round_trips(test_db, conn):
     from aquamind_assets.warehouse.schema import C, yearly
 
     table = yearly("wh_vocab", "meal", C("k", "int4"), C("method", "text"), C("note", "text"), C("v", "float4"))
-    ddl.create_warehouse(conn, years=[2016], tables=[table])
+    ddl.create_warehouse(conn, years=[2016], tables=[table], storage=STORAGE)
     n = 5000
     rng = np.random.default_rng(1)
     frame = Frame(table, {"k": np.arange(n, dtype=np.int32),

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import psycopg
 import pytest
-from wh_specs import CHILD, EVENT, PARENT, READING, TEST_TABLES, TEST_YEARS, event_frame, reading_frame
+from wh_specs import CHILD, EVENT, PARENT, READING, STORAGE, TEST_TABLES, TEST_YEARS, event_frame, reading_frame
 
 from aquamind_assets.warehouse import ddl, storage
 from aquamind_assets.warehouse.checks import Check, CheckFailed
@@ -33,7 +33,7 @@ NONNEG = Check("value_present", "every reading of the year has a value (test rul
 @pytest.fixture(scope="module", autouse=True)
 def warehouse(db_url):
     with psycopg.connect(db_url, autocommit=True) as c:
-        ddl.create_warehouse(c, years=TEST_YEARS, tables=TEST_TABLES)
+        ddl.create_warehouse(c, years=TEST_YEARS, tables=TEST_TABLES, storage=STORAGE)
 
 
 def load(conn, frames, year=2016, scenario="s1", tables=(READING,), checks=(NONNEG,), stream=False,

@@ -6,7 +6,7 @@ import threading
 
 import psycopg
 import pytest
-from wh_specs import EVENT, READING, TEST_TABLES, TEST_YEARS, reading_frame
+from wh_specs import EVENT, READING, STORAGE, TEST_TABLES, TEST_YEARS, reading_frame
 
 from aquamind_assets.warehouse import ddl, locks
 from aquamind_assets.warehouse.checks import Check
@@ -19,7 +19,7 @@ EVENTS_OF_ALL_YEARS = Check("events_seen", "reads every year of the events (test
 @pytest.fixture(scope="module", autouse=True)
 def warehouse(db_url):
     with psycopg.connect(db_url, autocommit=True) as c:
-        ddl.create_warehouse(c, years=TEST_YEARS, tables=TEST_TABLES)
+        ddl.create_warehouse(c, years=TEST_YEARS, tables=TEST_TABLES, storage=STORAGE)
 
 
 def test_a_reference_restricted_to_the_year_locks_one_partition(conn):

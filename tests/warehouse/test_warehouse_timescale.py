@@ -7,6 +7,7 @@ import pytest
 from fixture_helpers import url_of
 from wh_specs import EVENT, READING, TEST_TABLES, event_frame, reading_frame
 
+from aquamind_assets.runtime import settings
 from aquamind_assets.warehouse import ddl, storage, timescale
 from aquamind_assets.warehouse.load import YearLoad
 
@@ -35,8 +36,9 @@ def fresh(admin_url):
 
 def test_unknown_storage_is_refused_in_one_line():
     with pytest.raises(storage.StorageError, match=r"AQUAMIND_STORAGE='columnar' is not a storage path: use one of native, timescale"):
-        storage.requested({"AQUAMIND_STORAGE": "columnar"})
-    assert storage.requested({}) == storage.NATIVE
+        settings.storage({"AQUAMIND_STORAGE": "columnar"})
+    assert settings.storage({}) == storage.NATIVE == settings.storage({"AQUAMIND_STORAGE": ""})
+    assert settings.storage({"AQUAMIND_STORAGE": "timescale"}) == storage.TIMESCALE
 
 
 def test_the_recorded_path_is_kept_and_another_refused(fresh):

@@ -1,6 +1,8 @@
 """Small table specs and frame builders shared by the warehouse tests and their subprocess."""
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 from aquamind_assets.warehouse.schema import C, Frame, Table, yearly
@@ -21,6 +23,8 @@ PARENT = Table("wh_test", "parent", (C("id", "int4"), C("name", "text")), primar
                unique=(("name",),))
 CHILD = Table("wh_test", "child", (C("id", "int4"), C("parent_id", "int4", True)),
               primary_key=("id",), foreign_keys=(("parent_id", "wh_test.parent(id)"),))
+# the storage path the suite runs on (DEVELOPERS.md): the warehouse tests create theirs on it
+STORAGE = os.environ.get("AQUAMIND_STORAGE") or "native"
 TEST_TABLES = [ALL_TYPES, ALL_TYPES_NULL, READING, EVENT, PARENT, CHILD]
 TEST_YEARS = (2015, 2016, 2017)
 
