@@ -98,7 +98,7 @@ def readings_rate(mats: list[dict]) -> dict:
     rows = sum(int(m["dagster/row_count"]) for m in loads)
     write = sum(m["phases_s"].get("write", 0.0) for m in loads)
     return {"rows": rows, "write_s": round(write, 1), "rows_per_s": round(rows / write) if write else None,
-            "compress_s": round(sum(m["phases_s"].get("compress", 0.0) for m in loads), 1)}
+            "compress_s": round(sum(m.get("compress_s", 0.0) for m in loads), 1)}
 
 
 def compression(url: str) -> dict:

@@ -98,8 +98,8 @@ def write_year(conn, plan, asset: str, year: int, *, scenario_hash: str, replace
     res.storage = storage
     for t in (t for t in tables if storage == TIMESCALE and t.hypertable):
         t0 = time.perf_counter()  # after the commit: a crash here leaves the year whole, uncompressed
-        res.compression[t.qualified] = timescale.compress_year(conn, t, year)
-        res.phases["compress"] = res.phases.get("compress", 0.0) + time.perf_counter() - t0
+        stats = timescale.compress_year(conn, t, year)
+        res.compression[t.qualified] = {**stats, "seconds": round(time.perf_counter() - t0, 3)}
     return res
 
 
@@ -141,7 +141,9 @@ def load_year(context: dg.AssetExecutionContext, warehouse: Warehouse, asset: st
                   "phases_s": dg.MetadataValue.json({k: round(v, 3) for k, v in res.phases.items()}),
                   "peak_rss_mib": round(peak_rss_mib(), 1), "checksum": res.checksum,
                   "scenario_hash": scenario.data_hash(), "scale": scenario.scale, "storage": res.storage,
-                  **({"compression": dg.MetadataValue.json(res.compression)} if res.compression else {})},
+                  **({"compression": dg.MetadataValue.json(res.compression),
+                      "compress_s": round(sum(c["seconds"] for c in res.compression.values()), 3)}
+                     if res.compression else {})},
         check_results=[check_result(r) for r in res.checks])
 
 

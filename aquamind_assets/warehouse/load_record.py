@@ -28,7 +28,7 @@ class LoadResult:
     nbytes: int = 0  # binary COPY payload sent
     phases: dict[str, float] = field(default_factory=dict)  # seconds: prepare, copy, index, ...
     storage: str = "native"  # the warehouse's storage path (storage.py)
-    compression: dict[str, dict] = field(default_factory=dict)  # per hypertable: bytes before/after, after commit
+    compression: dict[str, dict] = field(default_factory=dict)  # per hypertable, after the commit: bytes, seconds
 
     @property
     def total_rows(self) -> int:
