@@ -115,6 +115,13 @@ def partitions(cur, names: Iterable[str]) -> dict[str, list[tuple[str, str]]]:
     return out
 
 
+def _partitioned(cur, qualified: str) -> bool:
+    schema, name = qualified.split(".", 1)
+    row = cur.execute("""SELECT c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                         WHERE n.nspname = %s AND c.relname = %s""", (schema, name)).fetchone()
+    return row is not None and row[0] == "p"
+
+
 def plan_locks(cur, *, writes: Iterable[tuple[str, str, str]], statements: Iterable[str],
                extra_reads: Iterable[str], year: int | None,
                meta_writes: Iterable[str] = ("meta.partition_load", "meta.rule_evaluation")) -> LockPlan:
@@ -129,9 +136,11 @@ def plan_locks(cur, *, writes: Iterable[tuple[str, str, str]], statements: Itera
         reads[name] = False
     for name, tree in partitions(cur, reads).items():
         rel = name.split(".", 1)[1]
-        if reads[name] and year is not None:
+        if reads[name] and year is not None and _partitioned(cur, name):
+            # a year-restricted reference prunes the other partitions before locking them; a
+            # hypertable's chunks (inheritance children) are all locked while planning: all of them
             own = [(s, n) for s, n in tree if n in (rel, f"{rel}_y{year}")]
-            tree = own if len(own) == 2 else tree  # a hypertable has no year partition: all its chunks
+            tree = own if len(own) == 2 else tree
         for child_schema, child in tree:
             plan.need(child_schema, child, ACCESS_SHARE)
     for name in meta_writes:
@@ -188,7 +197,7 @@ def held_outside(conn, plan: LockPlan) -> list[tuple[str, str, str]]:
         rows = cur.execute("""SELECT n.nspname, c.relname, l.mode FROM pg_locks l
                               JOIN pg_class c ON c.oid = l.relation JOIN pg_namespace n ON n.oid = c.relnamespace
                               WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted
-                                AND c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+                                AND c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema', '_timescaledb_catalog', '_timescaledb_config')
                                 AND n.nspname NOT LIKE 'pg_temp%%'""").fetchall()
     by_pg = {v: k for k, v in PG_MODE.items()}
     out = []

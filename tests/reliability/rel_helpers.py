@@ -119,11 +119,13 @@ def year_fingerprint(conn, table: str, year: int) -> tuple[int, int, str]:
 
 
 def copy_progress(conn, relname: str, appname: str | None = None) -> int:
-    """tuples_processed of a COPY into `relname` now running (pg_stat_progress_copy), else -1."""
+    """tuples_processed of a COPY into `relname` now running (pg_stat_progress_copy), else -1.
+    Matched on the statement, not on pg_class: on the hypertable path the year's relation is a
+    table the load created, which no other session sees before the commit."""
     row = conn.execute(
         """SELECT max(p.tuples_processed) FROM pg_stat_progress_copy p
-           JOIN pg_stat_activity a ON a.pid = p.pid JOIN pg_class c ON c.oid = p.relid
-           WHERE c.relname = %s AND a.query ILIKE 'COPY%%' AND a.state = 'active'
+           JOIN pg_stat_activity a ON a.pid = p.pid
+           WHERE a.query ILIKE 'COPY%%' AND a.query LIKE '%%' || quote_ident(%s) || '%%' AND a.state = 'active'
              AND (%s::text IS NULL OR a.application_name = %s)""",
         (relname, appname, appname)).fetchone()
     return -1 if row[0] is None else int(row[0])
@@ -145,6 +147,8 @@ def wait_for(what: str, predicate: Callable[[], object], timeout: float = 60.0, 
 
 def child_env(db_url: str, home: Path, appname: str, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AQUAMIND_", "DAGSTER_", "PG"))}
+    if os.environ.get("AQUAMIND_STORAGE"):  # the suite's storage path (DEVELOPERS.md)
+        env["AQUAMIND_STORAGE"] = os.environ["AQUAMIND_STORAGE"]
     env.update({"AQUAMIND_DATABASE_URL": db_url, "AQUAMIND_SCALE": "tiny", "DAGSTER_HOME": str(home),
                 "PGAPPNAME": appname, "PYTHONUNBUFFERED": "1"}, **extra)
     return env
