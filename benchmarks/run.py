@@ -99,22 +99,22 @@ def _admin_url() -> str:
     return os.environ.get("AQUAMIND_BENCH_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
-def _drop(name: str) -> None:
+def _drop(name: str, admin: str | None = None) -> None:
     """The scale's warehouse and its Dagster storage."""
-    with psycopg.connect(_admin_url(), autocommit=True) as c:
+    with psycopg.connect(admin or _admin_url(), autocommit=True) as c:
         for n in (name, f"{name}_dagster"):
             c.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(n)))
 
 
-def _recreate(name: str) -> None:
-    _drop(name)
-    with psycopg.connect(_admin_url(), autocommit=True) as c:
+def _recreate(name: str, admin: str | None = None) -> None:
+    _drop(name, admin)
+    with psycopg.connect(admin or _admin_url(), autocommit=True) as c:
         for n in (name, f"{name}_dagster"):
             c.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(n)))
 
 
-def _url(name: str) -> str:
-    base = _admin_url().rsplit("/", 1)[0]
+def _url(name: str, admin: str | None = None) -> str:
+    base = (admin or _admin_url()).rsplit("/", 1)[0]
     return f"{base}/{name}"
 
 

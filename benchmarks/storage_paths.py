@@ -34,23 +34,11 @@ from psycopg import sql
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from run import machine, materializations  # noqa: E402
+from run import _drop, _recreate, _url, machine, materializations  # noqa: E402
 from aquamind_assets.runtime import database, settings  # noqa: E402
 from aquamind_assets.warehouse.ddl import all_tables  # noqa: E402
 
 AQUAMIND = str(ROOT / ".venv" / "bin" / "aquamind")
-
-
-def _url(admin: str, name: str) -> str:
-    return f"{admin.rsplit('/', 1)[0]}/{name}"
-
-
-def _recreate(admin: str, name: str, drop_only: bool = False) -> None:
-    with psycopg.connect(admin, autocommit=True) as c:
-        for n in (name, f"{name}_dagster"):
-            c.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(n)))
-            if not drop_only:
-                c.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(n)))
 
 
 def _env(url: str, home: Path, storage: str) -> dict:
@@ -118,8 +106,8 @@ def dead_rows(url: str, year: int) -> int:
 
 def run_path(storage: str, admin: str, scale: str, years: str, again: int) -> dict:
     name = f"aquamind_bench_storage_{storage}"
-    _recreate(admin, name)
-    url = _url(admin, name)
+    _recreate(name, admin)
+    url = _url(name, admin)
     home = Path(tempfile.mkdtemp(prefix=f"aquamind-storage-{storage}-"))
     shutil.copy(ROOT / "dagster_home" / "dagster.yaml", home / "dagster.yaml")
     env = _env(url, home, storage)
@@ -172,7 +160,7 @@ def main(argv=None) -> int:
     print(f"results: {out}")
     if not args.keep:
         for s, a in (("native", args.native_admin), ("timescale", args.timescale_admin)):
-            _recreate(a, f"aquamind_bench_storage_{s}", drop_only=True)
+            _drop(f"aquamind_bench_storage_{s}", a)
     return 0 if not differ and all(p["generate_exit"] == 0 and p["validate_exit"] == 0 for p in paths.values()) else 1
 
 

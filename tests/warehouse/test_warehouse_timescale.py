@@ -81,7 +81,7 @@ def test_hypertable_year_chunks_replace_whole_and_compress(fresh):
     _load(fresh, 2015, seed=1)
     first = _load(fresh, 2016, seed=1)
     kept = _year_rows(fresh, 2015)
-    print(timescale.compress_year(fresh, READING, 2016))
+    assert timescale.compress_year(fresh, READING, 2016)["ratio"] > 1  # the next load replaces a compressed chunk
     again = _load(fresh, 2016, seed=2)  # replaces the compressed chunk
     assert first.checksum != again.checksum and _year_rows(fresh, 2015) == kept
     again_2 = _load(fresh, 2016, seed=2)
