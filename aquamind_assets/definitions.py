@@ -1,7 +1,8 @@
-"""The one Definitions object: static assets, yearly assets, dbt models, the report."""
+"""The one Definitions object: static assets, yearly assets, dbt models, the report, and the sensor
+that refreshes the models and the report after a year is rewritten."""
 import dagster as dg
 
-from .defs import environment, feeding, health, production, report, static
+from .defs import automation, environment, feeding, health, production, report, static
 from .defs.dbt.assets import dbt_cross_year, dbt_resource, dbt_staging, dbt_year_incremental
 from .defs.resources import Warehouse
 
@@ -22,6 +23,7 @@ defs = dg.Definitions(
     # one process per run, not per step: a year's assets share the mapped plan and skip re-importing
     # Dagster per step (measured 3x faster per year); years run in parallel as separate runs
     executor=dg.in_process_executor,
+    sensors=[automation.SENSOR],
     jobs=[dg.define_asset_job("yearly_assets", selection=dg.AssetSelection.assets(*YEARLY_ASSETS)),
           dg.define_asset_job("analytics", selection=dg.AssetSelection.assets(*DBT_ASSETS, report.report))],
 )

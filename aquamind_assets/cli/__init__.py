@@ -17,14 +17,22 @@ from .parser import parser
 
 
 def _dispatch(args) -> int:
-    if args.command in ("db", "ui"):
-        from .database import cmd_db, cmd_ui
+    if args.command == "db":
+        from .database import cmd_db
 
-        return cmd_db(args) if args.command == "db" else cmd_ui(args)
+        return cmd_db(args)
+    if args.command == "ui":
+        from .ui import cmd_ui
+
+        return cmd_ui(args)
     if args.command == "generate":
         from .generate import generate
 
         return generate(args)
+    if args.command == "export":
+        from .export import export
+
+        return export(args)
     if args.command in ("status", "validate"):
         from . import inspect
 

@@ -1,13 +1,7 @@
-"""`aquamind db` and `aquamind ui`: the embedded server and the Dagster UI."""
+"""`aquamind db`: the embedded server (up, down, status, url, reset) and the warehouse's storage path."""
 from __future__ import annotations
 
-import os
-import shutil
-import sys
-
-from ..config.scenario import load_scenario
 from ..runtime import database, embedded_db, settings
-from .connection import connect
 
 
 def cmd_db(args) -> int:
@@ -43,15 +37,3 @@ def _storage_line() -> str:
     if own is None:
         return f"{asked} asked ({storage.STORAGE_VAR}); no warehouse created yet"
     return f"{own} (the warehouse's own)" + ("" if own == asked else f"; {storage.STORAGE_VAR} asks for {asked}: loads will be refused")
-
-
-def cmd_ui(args) -> int:
-    connect()
-    choice = settings.run_choice()
-    if choice.scale is None:  # UI-launched runs generate the scenario's own scale unless told otherwise
-        settings.export_to_environ(settings.choice_env(settings.RunChoice(scale=load_scenario().scale)))
-    exe = shutil.which("dagster", path=os.path.dirname(sys.executable)) or "dagster"
-    cmd = [exe, "dev", "-w", str(settings.repo_root() / "workspace.yaml"), "-h", args.host, "-p", str(args.port)]
-    print(f"Dagster UI on http://{args.host}:{args.port} (Ctrl-C stops it; the database keeps running)")
-    os.chdir(settings.repo_root())
-    os.execv(exe, cmd)

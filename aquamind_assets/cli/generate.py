@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import time
+from pathlib import Path
 
 from ..config.scenario import load_scenario, parse_years
 from ..runtime import settings
@@ -142,6 +144,14 @@ def generate(args) -> int:
     choice = settings.RunChoice(scenario_file=args.scenario and os.path.abspath(args.scenario),
                                 scale=scenario.scale, seed=scenario.seed, replace_all=bool(args.replace_all))
     storage = _check_storage(url)
+    from ..runtime import generate_lease
+
+    with generate_lease.hold():  # the UI's automation leaves dbt to this run meanwhile
+        return _generate(args, scenario, years, url, choice, storage)
+
+
+def _generate(args, scenario, years: list[int], url: str, choice: settings.RunChoice, storage: str) -> int:
+    first, last = years[0], years[-1]
     t0 = time.perf_counter()
     print(f"aquamind generate: scale {scenario.scale}, seed {scenario.seed}, years {first}-{last}, "
           f"scenario {scenario.data_hash()}, storage {storage}", flush=True)
@@ -160,5 +170,23 @@ def generate(args) -> int:
         from .analytics import build_and_report
 
         build_and_report(Warehouse.of(url, choice), years=(first, last))
-    print(f"done in {time.perf_counter() - t0:.1f} s; open the UI with `aquamind ui`")
+    print(f"done in {time.perf_counter() - t0:.1f} s")
+    print(closing_hint(embedded=connect(start_embedded=False).source == "embedded"))
     return 0
+
+
+def command_name() -> str:
+    """How this shell can start `aquamind`: its name when PATH finds this one, else its path."""
+    exe = Path(sys.executable).with_name("aquamind")
+    if shutil.which("aquamind") == str(exe) or not exe.exists():
+        return "aquamind"
+    rel = os.path.relpath(exe)
+    return str(exe) if rel.startswith("..") else os.path.join(".", rel)
+
+
+def closing_hint(embedded: bool) -> str:
+    cmd = command_name()
+    lines = [f"open the UI: {cmd} ui   (then http://127.0.0.1:3000; Ctrl-C stops it)"]
+    if embedded:
+        lines.append(f"the embedded PostgreSQL keeps running with the data; stop it: {cmd} db down")
+    return "\n".join(lines)

@@ -35,12 +35,19 @@ def parser() -> argparse.ArgumentParser:
     u = sub.add_parser("ui", help="start the Dagster UI (webserver + daemon) on 127.0.0.1")
     u.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1: this machine only)")
     u.add_argument("--port", type=_positive_int, default=3000)
+    u.add_argument("--files-port", type=_positive_int, default=None,
+                   help="port of the report and dbt docs server (default: --port + 1)")
     d = sub.add_parser("db", help="the database: up|down|status|url|reset")
     d.add_argument("action", choices=["up", "down", "status", "url", "reset"])
     sub.add_parser("status", help="per asset and year: loaded or not, from load records and from Dagster")
     v = sub.add_parser("validate", help="rerun every rule's SQL over the stored data; non-zero exit on a violation")
     v.add_argument("--json", action="store_true", help="one JSON object per rule evaluation: rule, asset, year, "
                                                         "examined, violations, passed")
+    e = sub.add_parser("export", help="stored tables as Parquet or CSV files, with a column dictionary")
+    e.add_argument("--format", default="parquet", help="parquet (default) or csv")
+    e.add_argument("--tables", help="comma-separated table names (default: every table)")
+    e.add_argument("--years", default=YEAR_SPAN, help=f"a year or a range of the yearly tables, e.g. 2020 (default {YEAR_SPAN})")
+    e.add_argument("--out", required=True, help="folder to write into (created if missing)")
     r = sub.add_parser("report", help="build the dbt models and render the HTML report")
     r.add_argument("--out", default=None, help="output folder (default reports/)")
     return p

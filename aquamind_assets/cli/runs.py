@@ -11,6 +11,11 @@ from .errors import CliError
 
 # Dagster's event log (UI) keeps the detail; the console shows only what the CLI prints
 QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+# The CLI's runs log through the event log (context.log) and dbt's output goes to its own file
+# (analytics.py), so there is no step stdout worth capturing; capture would start a `tail` and an
+# orphan watcher per step and stream, about 50 MiB beside each year process.
+NO_CAPTURE = {"compute_logs": {"module": "dagster._core.storage.noop_compute_log_manager",
+                               "class": "NoOpComputeLogManager"}}
 
 
 @functools.cache
@@ -18,8 +23,13 @@ def instance() -> dg.DagsterInstance:
     """The persistent instance, one per process. Its PostgreSQL storages open a new connection for
     every statement by default (a server process forked per event, several per check result);
     a CLI process writes a few hundred events a run, so it keeps a small pool open as the
-    webserver does (no statement timeout: a run's own writes are never cut short)."""
-    inst = dg.DagsterInstance.get()
+    webserver does (no statement timeout: a run's own writes are never cut short). Runs launched
+    from the UI keep the instance's compute-log capture; the CLI's own runs do without (NO_CAPTURE)."""
+    from dagster._core.instance.ref import InstanceRef
+
+    from ..runtime import settings
+
+    inst = dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(settings.dagster_home()), overrides=NO_CAPTURE))
     inst.optimize_for_webserver(statement_timeout=0, pool_recycle=3600, max_overflow=4)
     return inst
 

@@ -7,6 +7,7 @@ transaction and come back as Dagster asset check results.
 
 import resource
 import time
+import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -134,7 +135,7 @@ def load_year(context: dg.AssetExecutionContext, warehouse: Warehouse, asset: st
     context.log.info(f"{asset} {year}: {res.total_rows:,} rows in {wall:.1f} s "
                      f"({res.total_rows / max(wall, 1e-9):,.0f} rows/s), checksum {res.checksum[:12]}")
     yield dg.MaterializeResult(
-        metadata={"dagster/row_count": res.total_rows,
+        metadata={"dagster/row_count": res.total_rows, "year": year,
                   "rows_per_table": dg.MetadataValue.json(res.rows),
                   "duration_s": round(wall, 3), "write_s": round(res.duration_s, 3), "plan_s": round(t_plan, 3),
                   "rows_per_s": round(res.total_rows / max(wall, 1e-9)),
@@ -153,21 +154,26 @@ def column_schema(table: Table) -> dg.TableSchema:
 
 
 def yearly_asset(name: str, *, tables: list[str], render: Render, description: str,
-                 group: str, deps: tuple[str, ...] = ()) -> dg.AssetsDefinition:
-    """A year-partitioned asset writing `tables`; its rules are the catalogue's (rules/catalogue.py)."""
+                 group: str, deps: tuple[str, ...] = (), main: str | None = None) -> dg.AssetsDefinition:
+    """A year-partitioned asset writing `tables` (`main`, default the first, is the one whose columns
+    the catalog shows); its rules are the catalogue's (rules/catalogue.py), checked per year."""
     from .partitions import YEARS
 
     key = dg.AssetKey(name)
-    main = TABLES[tables[0]]
+    main = TABLES[main or tables[0]]
     rules = at_load(name)
     SPECS[name] = YearlySpec(name, tuple(tables), render, tuple(rules))
+
+    with warnings.catch_warnings():  # a check spec's partitions are a preview feature: each result its year's
+        warnings.simplefilter("ignore", dg.PreviewWarning)
+        check_specs = [dg.AssetCheckSpec(r.name, asset=key, blocking=True, description=r.description,
+                                         partitions_def=YEARS) for r in rules]
 
     @dg.asset(name=name, partitions_def=YEARS, deps=list(deps), group_name=group, retry_policy=RETRY,
               kinds={"python", "postgres"}, description=description,
               tags={"aquamind/writes": "warehouse"},
               metadata={"tables": ", ".join(tables), "dagster/column_schema": column_schema(main)},
-              check_specs=[dg.AssetCheckSpec(r.name, asset=key, blocking=True, description=r.description)
-                           for r in rules])
+              check_specs=check_specs)
     def _asset(context: dg.AssetExecutionContext, warehouse: Warehouse):
         yield from load_year(context, warehouse, name, int(context.partition_key))
 

@@ -53,8 +53,7 @@ def _events(plan, book, rows: np.ndarray, year: int) -> dict[str, np.ndarray]:
     amount = (parts[r_idx, meal] / UNIT).astype(np.float32)
     feed = feed_of_weight(d["weight"][r])
     fc = book.container_fc[container[r_idx] - 1]
-    keys = book.pair_fc.astype(np.int64) * 16 + book.pair_feed
-    pair = np.searchsorted(keys, fc.astype(np.int64) * 16 + feed)
+    pair = book.pair_of(fc, feed)
     day = d["day"][r].astype(np.int64)
     price = book.day_price(pair, day)
     biomass = (d["pop"][r] * d["weight"][r].astype(np.float64) / 1000).astype(np.float32)

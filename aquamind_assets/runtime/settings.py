@@ -61,6 +61,8 @@ class _Parts:
 SCALE_VAR, SEED_VAR, SCENARIO_VAR = "AQUAMIND_SCALE", "AQUAMIND_SEED", "AQUAMIND_SCENARIO"
 REPLACE_ALL_VAR, REPORT_DIR_VAR = "AQUAMIND_REPLACE_ALL", "AQUAMIND_REPORT_DIR"
 BIN_DIR_VAR = "AQUAMIND_PG_BIN_DIR"  # force a binaries folder (or `wheel`) for the embedded server
+FILES_URL_VAR = "AQUAMIND_FILES_URL"  # where `aquamind ui` serves the report and the dbt docs
+DEFAULT_FILES_PORT = 3001
 
 
 @dataclass(frozen=True)
@@ -116,6 +118,18 @@ def child_env(drop_prefixes: tuple[str, ...] = ()) -> dict[str, str]:
 
 def report_dir() -> Path:
     return Path(os.environ.get(REPORT_DIR_VAR) or repo_root() / "reports")
+
+
+def dbt_docs_dir() -> Path:
+    """Where `dbt docs generate` writes the docs site (the dbt_docs asset)."""
+    return report_dir() / "dbt-docs"
+
+
+def files_url(env: Mapping[str, str] | None = None) -> str:
+    """The http root of the report and the dbt docs: `aquamind ui` exports it to what it starts;
+    elsewhere its default address, where `aquamind ui` will serve them."""
+    env = os.environ if env is None else env
+    return (env.get(FILES_URL_VAR) or f"http://127.0.0.1:{DEFAULT_FILES_PORT}").rstrip("/")
 
 
 def repo_root() -> Path:

@@ -13,6 +13,7 @@ or tonnes (barges) unless the feed is about to be phased out.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -49,11 +50,26 @@ class FeedBook:
     stock: dict[str, np.ndarray]  # day, pair, opening, purchased, consumed, cost (sorted by day, pair)
     stats: dict[str, float] = field(default_factory=dict)
 
+    @functools.cached_property
+    def _stock_key(self) -> np.ndarray:
+        """day * pairs + pair of every stock row: ascending, as the rows are sorted by day, pair."""
+        return self.stock["day"].astype(np.int64) * len(self.pair_fc) + self.stock["pair"]
+
+    @functools.cached_property
+    def pair_of_key(self) -> np.ndarray:
+        """feed container id * 16 + feed id -> pair, as a dense table (one gather per lookup)."""
+        keys = self.pair_fc.astype(np.int64) * 16 + self.pair_feed
+        return np.searchsorted(keys, np.arange(int(keys.max(initial=0)) + 2))
+
+    def pair_of(self, feed_container: np.ndarray, feed: np.ndarray) -> np.ndarray:
+        """The pair index of (feed container, feed); pairs are sorted by that key."""
+        lut = self.pair_of_key
+        return lut[np.minimum(feed_container.astype(np.int64) * 16 + feed, len(lut) - 1)]
+
     def day_price(self, pair: np.ndarray, day: np.ndarray) -> np.ndarray:
         """Average FIFO price (EUR/kg) of what a pair consumed on a day; NaN if it consumed nothing."""
-        n = len(self.pair_fc)
-        key = self.stock["day"].astype(np.int64) * n + self.stock["pair"]
-        want = np.asarray(day, np.int64) * n + pair
+        key = self._stock_key
+        want = np.asarray(day, np.int64) * len(self.pair_fc) + pair
         i = np.minimum(np.searchsorted(key, want), len(key) - 1)
         ok = key[i] == want
         with np.errstate(invalid="ignore", divide="ignore"):

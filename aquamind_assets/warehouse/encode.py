@@ -192,22 +192,19 @@ def encode_chunk(frame: Frame, start: int = 0, stop: int | None = None, *,
     table = frame.table
     stop = len(frame) if stop is None else min(stop, len(frame))
     n = max(stop - start, 0)
-    values = []
-    for col in table.columns:
-        arr = frame.columns[col.name]
-        if col.pgtype == "text":
-            values.append(_text_values(table, col, arr, start, stop))
-        else:
-            values.append(_fixed_values(table, col, arr, start, stop))
+    values = [None if col.pgtype == "text" else _fixed_values(table, col, frame.columns[col.name], start, stop)
+              for col in table.columns]
     if n == 0:
         return memoryview(b"")
-    fast = all(c.pgtype != "text" and v[1] is None for c, v in zip(table.columns, values))
-    if fast and not force_slow:
+    no_nulls = all(v is None or v[1] is None for v in values)
+    if no_nulls and all(v is not None for v in values) and not force_slow:
         return _encode_fast(table, values, n)
-    if not force_slow:
+    if no_nulls and not force_slow:  # text from a small vocabulary needs no per-value bytes
         grouped = _encode_vocabulary(table, frame, values, start, stop, n)
         if grouped is not None:
             return grouped
+    values = [_text_values(table, col, frame.columns[col.name], start, stop) if v is None else v
+              for col, v in zip(table.columns, values)]
     return _encode_slow(table, values, n)
 
 
@@ -216,8 +213,6 @@ def _encode_vocabulary(table: Table, frame: Frame, values: list, start: int, sto
     lengths of their text values, and each group is one packed structured array, as fast as the
     fixed-width path. Rows come out grouped (deterministically); None when it does not apply."""
     texts = [i for i, c in enumerate(table.columns) if c.pgtype == "text"]
-    if any(values[i][1] is not None for i, c in enumerate(table.columns) if c.pgtype != "text"):
-        return None
     vocab = {}
     for i in texts:
         a = np.asarray(frame.columns[table.columns[i].name][start:stop], dtype=object)

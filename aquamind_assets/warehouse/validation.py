@@ -88,8 +88,8 @@ def validate(frame: Frame) -> Frame:
     """Validate one frame (or chunk) with its table's schema; raise FrameInvalid in one line."""
     frame = conform(frame)
     df = pd.DataFrame({k: v for k, v in frame.columns.items()}, copy=False)
-    try:
-        schema_for(frame.table).validate(df, lazy=True)
+    try:  # inplace: the schema coerces nothing, so pandera's defensive copy of the frame is waste
+        schema_for(frame.table).validate(df, lazy=True, inplace=True)
     except pa.errors.SchemaErrors as err:
         fc = err.failure_cases.iloc[0]
         raise FrameInvalid(f"{frame.table.qualified}: column {fc['column']} failed {fc['check']} "

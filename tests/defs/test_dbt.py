@@ -111,6 +111,36 @@ def test_definitions_load_and_the_jobs_select_the_project():
                                           "feeding", "growth_samples", "health"}
 
 
+def test_every_asset_is_in_a_named_group_and_the_marts_by_what_they_answer():
+    """The catalog opens on the project's groups: none in `default`, the marts grouped by question
+    (dbt_project.yml's meta.dagster.group), the staging views with the seeds."""
+    graph = defs.resolve_asset_graph()
+    groups: dict[str, set[str]] = {}
+    for key in graph.get_all_asset_keys():
+        groups.setdefault(graph.get(key).group_name, set()).add(key.to_user_string())
+    assert "default" not in groups, sorted(groups.get("default", ()))[:10]
+    assert {"static", "operations", "environment", "staging", "production_kpis", "fish_health_kpis",
+            "facilities_kpis", "data_quality", "reports"} == set(groups)
+    assert groups["environment"] == {"environmental_readings"}
+    assert {"analytics/fcr_by_batch", "analytics/summary_by_year"} <= groups["production_kpis"]
+    assert {"analytics/mortality_monthly_by_geography", "analytics/lice_by_pen_week"} <= groups["fish_health_kpis"]
+    assert {"analytics/data_quality", "analytics/rule_results", "load_records"} <= groups["data_quality"]
+    assert all(k.startswith("analytics/stg_") or k in ("analytics/int_container_location", "analytics/validation_bands")
+               for k in groups["staging"])
+
+
+def test_each_yearly_asset_shows_its_main_tables_columns():
+    """The catalog's column schema of a yearly asset is its main table's (the readings', not their events')."""
+    from aquamind_assets.defs.loading import SPECS, TABLES
+
+    graph = defs.resolve_asset_graph()
+    for name, spec in SPECS.items():
+        shown = [c.name for c in graph.get(dg.AssetKey(name)).metadata["dagster/column_schema"].columns]
+        assert shown == [c.name for c in TABLES[spec.tables[0]].columns], name
+    readings = [c.name for c in graph.get(dg.AssetKey("environmental_readings")).metadata["dagster/column_schema"].columns]
+    assert {"reading_time", "sensor_id", "parameter_id", "value"} <= set(readings) and "event_type" not in readings
+
+
 def test_dbt_asset_keys_include_the_marts():
     year_keys = {k.path[-1] for k in dbt_year_incremental.keys}
     cross_keys = {k.path[-1] for k in dbt_cross_year.keys}

@@ -82,6 +82,7 @@ def test_every_run_succeeds_and_every_check_passes(loaded):
     for y in YEARS:
         evals = loaded["results"][y].get_asset_check_evaluations()
         seen = {(e.asset_key.to_user_string(), e.check_name) for e in evals}
+        assert {e.partition for e in evals} == {y}  # the UI files each result under its year
         declared = {(a.key.to_user_string(), k.name) for a in YEARLY_ASSETS for k in a.check_keys}
         assert seen == declared
         assert {name for _, name in seen} >= catalogue, catalogue - {name for _, name in seen}
@@ -100,6 +101,7 @@ def test_materialization_metadata_per_partition(loaded, conn):
         md = m.materialization.metadata
         assert keys <= set(md), f"{m.asset_key.to_user_string()} lacks {keys - set(md)}"
         assert md["dagster/row_count"].value == sum(md["rows_per_table"].value.values()) > 0
+        assert md["year"].value == 2016  # the row count is the year's, and says so
         assert md["rows_per_s"].value > 0 and md["peak_rss_mib"].value > 0 and md["scale"].value == "tiny"
         assert md["checksum"].value == records[(m.asset_key.to_user_string(), 2016)]
         phases = md["phases_s"].value  # where the load's time went

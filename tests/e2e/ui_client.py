@@ -342,6 +342,31 @@ class DagsterGraphQL:
             ms.sort(key=lambda m: -float(m["timestamp"]))
         return out
 
+    def latest_materializations(self, asset_key: Sequence[str], partitions: Sequence[str] | None = None) -> list[dict]:
+        """Materializations {runId, partition, timestamp} of an asset given by its path, newest first."""
+        data = self.query("""query M($k: AssetKeyInput!, $p: [String!]) { assetOrError(assetKey: $k) {
+            __typename ... on Asset { assetMaterializations(partitions: $p) { runId partition timestamp } }
+            ... on AssetNotFoundError { message } } }""", {"k": {"path": list(asset_key)}, "p": partitions})
+        return sorted(_ok(data["assetOrError"], "Asset")["assetMaterializations"], key=lambda m: -float(m["timestamp"]))
+
+    def sensor_ticks(self, name: str, limit: int = 10) -> list[dict]:
+        """The sensor's latest ticks {status, timestamp, skipReason, error, runIds}, newest first."""
+        location, repo = self.repository()
+        data = self.query("""query T($s: SensorSelector!, $n: Int) { sensorOrError(sensorSelector: $s) {
+            __typename ... on Sensor { sensorState { status ticks(limit: $n) {
+              status timestamp skipReason runIds error { message } } } }
+            ... on SensorNotFoundError { message } ... on PythonError { message } } }""",
+                          {"s": {"repositoryLocationName": location, "repositoryName": repo, "sensorName": name},
+                           "n": limit})
+        return _ok(data["sensorOrError"], "Sensor")["sensorState"]["ticks"]
+
+    def stale_status(self, asset_key: Sequence[str], partition: str | None = None) -> str:
+        """FRESH, STALE or MISSING, as the asset's page shows it."""
+        data = self.query("""query S($k: AssetKeyInput!, $p: String) { assetNodeOrError(assetKey: $k) {
+            __typename ... on AssetNode { staleStatus(partition: $p) } ... on AssetNotFoundError { message } } }""",
+                          {"k": {"path": list(asset_key)}, "p": partition})
+        return _ok(data["assetNodeOrError"], "AssetNode")["staleStatus"]
+
     def check_executions(self, asset_key: str, check_name: str, partition: str | None = None,
                          limit: int = 25) -> list[dict]:
         """Executions of one asset check (optionally of one partition), newest first."""

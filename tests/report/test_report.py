@@ -9,24 +9,31 @@ asset graph, and renders in headless Chromium to a real PNG.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import shutil
 import struct
 import subprocess
 from decimal import Decimal
+from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import urlsplit
+from urllib.request import urlopen
 
 import pandas as pd
 import pytest
 from psycopg import sql
 from psycopg.rows import dict_row
 
+from aquamind_assets.config.years import FIRST_DATE
 from aquamind_assets.defs import report
 from aquamind_assets.defs.dbt.assets import dbt_cross_year, dbt_year_incremental
-from aquamind_assets.report.queries import CHARTS
+from aquamind_assets.report.queries import CHARTS, label
 from aquamind_assets.rules.catalogue import CATALOGUE
+from aquamind_assets.runtime import settings
+from aquamind_assets.runtime.file_server import FileServer
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -100,15 +107,19 @@ def _chart_sections(parsed: _Report) -> dict[str, dict]:
 
 
 def test_report_is_written_and_materialized(built_report, parsed):
-    """The materialization's metadata describes the file on disk: its path, URL, size, and the number
-    of charts the HTML actually holds."""
+    """The materialization's metadata describes the file on disk: its path, size, the number of charts
+    the HTML actually holds, and an http URL under which the file server of `aquamind ui` serves it."""
     path = built_report.html_path
     assert path.is_file() and path.stat().st_size > 10_000
     (mat,) = [m.materialization for m in built_report.result.get_asset_materialization_events()
               if m.asset_key == report.report.key]
     md = mat.metadata
     assert Path(md["path"].value).resolve() == path.resolve()
-    assert md["url"].value == path.resolve().as_uri()
+    url = urlsplit(md["url"].value)
+    assert f"{url.scheme}://{url.netloc}" == settings.files_url()  # http: a browser opens it from the UI
+    with FileServer("127.0.0.1", 0, {"report": built_report.report_dir}) as files:
+        with urlopen(files.url + url.path, timeout=10) as resp:
+            assert resp.status == 200 and resp.read() == path.read_bytes()
     assert md["charts"].value == len(_chart_sections(parsed)) == 6
     assert md["bytes"].value == path.stat().st_size
     assert (built_report.report_dir / "report_data.json").is_file()
@@ -164,7 +175,8 @@ def _expected_charts(conn) -> dict[str, tuple[list[str], str, int, pd.DataFrame]
 
     fcr = _mart(conn, "fcr_by_batch")
     completed = fcr[fcr.is_completed.astype(bool)]
-    first12 = completed.sort_values("batch_id").head(12)
+    hatched_before = completed.start_date < pd.Timestamp(FIRST_DATE).date()  # those hatched in the stored years first
+    first12 = completed.assign(before=hatched_before).sort_values(["before", "batch_id"]).head(12)
     life = _mart(conn, "batch_lifecycle").merge(first12[["batch_id", "batch_number", "start_date"]], on="batch_id")
     points = pd.concat([
         pd.DataFrame({"batch": life.batch_number, "day": life[f"{end}_date"], "weight_g": life[f"{end}_weight_g"],
@@ -210,6 +222,50 @@ def _points(records, keys: list[str], value: str) -> list[tuple]:
     return sorted((*(_plain(r[k]) for k in keys), float(r[value])) for r in records)
 
 
+def _round_step(step: float) -> bool:
+    mantissa = step / 10 ** math.floor(math.log10(step))
+    return any(abs(mantissa - m) < 1e-6 for m in (1, 2, 2.5, 5, 10))
+
+
+def test_axes_show_round_ticks_units_and_years_as_years_and_every_value_on_hover(html):
+    """Each chart's y ticks are evenly spaced round numbers (powers of ten on the log chart), a year
+    axis shows whole years without separators, both axes are titled, and every point or bar
+    carries its value as a hover title."""
+    for name, c in CHARTS.items():
+        section = re.search(rf"<section id='chart-{name}'>(.*?)</section>", html, re.S).group(1)
+        svg = re.search(r"<svg.*?</svg>", section, re.S).group(0)
+        y_ticks = [_number(t) for t in re.findall(r'text-anchor="end" font-size="11">([^<]+)</text>', svg)]
+        assert len(y_ticks) >= 3, (name, y_ticks)
+        if c.kind == "line-log":
+            assert all(math.log10(v).is_integer() for v in y_ticks), (name, y_ticks)
+        else:
+            steps = {round(b - a, 9) for a, b in zip(y_ticks, y_ticks[1:])}
+            assert len(steps) == 1 and _round_step(steps.pop()), (name, y_ticks)
+        x_ticks = re.findall(r'text-anchor="middle" font-size="11">([^<]+)</text>', svg)
+        if c.x in ("year", "month"):  # years as years: 2016, never 2,016 or 2016.0
+            assert x_ticks and all(re.fullmatch(r"20\d\d", t) for t in x_ticks), (name, x_ticks)
+            years = [int(t) for t in x_ticks]
+            assert years == sorted(set(years)), (name, x_ticks)
+        assert f">{c.x_label}</text>" in svg and f">{c.y_label}</text>" in svg, name
+        rows = json.loads(re.search(r"<script[^>]*>(.*?)</script>", section, re.S).group(1))
+        assert svg.count("<title>") == len(rows), (name, svg.count("<title>"), len(rows))
+
+
+def test_the_overview_and_the_summary_definitions(parsed, html, conn):
+    """Above the charts, the data-quality and validation outcome, counted from the marts; below the
+    summary, each column's definition as dbt documents it (mortality: all stages, of what)."""
+    dq = _mart(conn, "data_quality")
+    bad = int(((dq.load_violations.fillna(0) + dq.audit_violations.fillna(0) + dq.years_missing) > 0).sum())
+    sv = _mart(conn, "stat_validation")
+    text = re.sub(r"<[^>]+>", "", re.search(r"<section id='overview'>(.*?)</section>", html, re.S).group(1))
+    assert f"{len(dq) - bad} of {len(dq)} rules without a violation" in text, text
+    assert f"{int(sv.within_band.astype(bool).sum())} of {len(sv)} reference bands met" in text, text
+    assert html.index("id='overview'") < html.index("id='chart-")
+    summary = re.search(r"<section id='table-summary'>(.*?)</section>", html, re.S).group(1)
+    described = report.column_descriptions("summary_by_year")["mortality_pct"]
+    assert described and f"<dt>{escape(label('mortality_pct'))}</dt><dd>{escape(described)}</dd>" in summary
+
+
 def test_embedded_json_equals_the_marts(parsed, conn):
     """Each chart's embedded rows are its figures recomputed from the marts' stored rows (with pandas
     here, with SQL in the report), to the chart's rounding."""
@@ -232,33 +288,35 @@ def test_embedded_json_equals_the_marts(parsed, conn):
 
 
 # the summary table's columns: (column of analytics.summary_by_year, decimals the table rounds it to)
-SUMMARY_COLUMNS = {"year": ("year", 0), "active_batches_at_year_end": ("active_batches_at_year_end", 0),
-                   "fish_harvested": ("fish_harvested", 0), "gutted_tonnes": ("harvest_gutted_tonnes", 1),
-                   "mortality_pct": ("mortality_pct", 2), "biological_fcr": ("avg_biological_fcr", 3),
-                   "outbreaks_started": ("outbreaks_started", 0), "treatment_success_pct": ("treatment_success_pct", 1),
-                   "utilization_pct": ("utilization_pct", 1), "total_records": ("total_records", 0)}
+SUMMARY_COLUMNS = {"year": 0, "active_batches_at_year_end": 0, "fish_harvested": 0, "harvest_gutted_tonnes": 1,
+                   "mortality_pct": 2, "avg_biological_fcr": 3, "outbreaks_started": 0, "treatment_success_pct": 1,
+                   "utilization_pct": 1, "total_records": 0}
+
+
+def _number(text: str) -> float:
+    return float(text.replace(",", ""))  # the report separates thousands
 
 
 def test_summary_and_data_quality_tables(parsed, conn):
     """The HTML tables show the marts' stored rows (read here with SELECT *): the summary per year to its
     rounding, every data-quality rule with its counts, worst first, rows with violations flagged."""
     header, *body = parsed.sections["table-summary"]["rows"]
-    assert header == list(SUMMARY_COLUMNS)
+    assert header == [label(c) for c in SUMMARY_COLUMNS]
     summary = _mart(conn, "summary_by_year").set_index("year", drop=False)
     assert [int(row[0]) for row in body] == sorted(summary.index) == [2015, 2016, 2017]
     for row in body:
         stored = summary.loc[int(row[0])]
-        for cell, (name, (column, decimals)) in zip(row, SUMMARY_COLUMNS.items()):
+        for cell, (column, decimals) in zip(row, SUMMARY_COLUMNS.items()):
             if pd.isna(stored[column]):
-                assert cell == "", (row[0], name, cell)
+                assert cell == "", (row[0], column, cell)
             else:
-                assert abs(float(cell) - float(stored[column])) <= 0.5 * 10 ** -decimals + 1e-9, (row[0], name, cell)
+                assert abs(_number(cell) - float(stored[column])) <= 0.5 * 10 ** -decimals + 1e-9, (row[0], column, cell)
     assert (summary.active_batches_at_year_end > 0).all() and (summary.total_records > 10_000).all()
 
     dq = parsed.sections["table-data_quality"]
     header, *body = dq["rows"]
-    assert header == ["rule", "description", "examined", "violations"]
-    shown = {rule: (desc, int(examined) if examined else None, int(violations))
+    assert header == [label(c) for c in ("rule", "description", "examined", "violations")]
+    shown = {rule: (desc, int(_number(examined)) if examined else None, int(_number(violations)))
              for rule, desc, examined, violations in body}
 
     def count(v):
@@ -269,9 +327,9 @@ def test_summary_and_data_quality_tables(parsed, conn):
               for r in _mart(conn, "data_quality").itertuples()}
     assert len(body) == len(shown) and shown == stored
     assert len(stored) == len(CATALOGUE)
-    violations = [int(row[3]) for row in body]
+    violations = [int(_number(row[3])) for row in body]
     assert violations == sorted(violations, reverse=True), "worst first"
-    assert [c == "bad" for c in dq["classes"][1:]] == [int(r[3]) != 0 for r in body], "rows with violations flagged"
+    assert [c == "bad" for c in dq["classes"][1:]] == [v != 0 for v in violations], "rows with violations flagged"
     assert "table-validation" in parsed.sections
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import dagster as dg
 import psycopg
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+from dagster_dbt import DbtCliResource, dbt_assets
 
 from ...config.years import FIRST_YEAR, LAST_YEAR
 from ...runtime import database, settings
@@ -17,12 +17,10 @@ from ...warehouse.statistics import analyze_tables, partitioned_tables
 from ..partitions import YEARS
 from ..resources import Warehouse
 from .project import dbt_project, manifest_path
+from .translator import TRANSLATOR
 
 MANIFEST = manifest_path()
 PARTIAL_PARSE = "partial_parse.msgpack"
-# several warehouse tables belong to one Dagster asset (batches writes seven), hence duplicate source keys
-TRANSLATOR = DagsterDbtTranslator(settings=DagsterDbtTranslatorSettings(
-    enable_asset_checks=True, enable_duplicate_source_asset_keys=True))
 
 
 def _env(warehouse: Warehouse, years: tuple[int, int] = (FIRST_YEAR, LAST_YEAR)) -> None:
