@@ -6,9 +6,12 @@ warehouse.
 """
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import shutil
+import signal
+import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,3 +108,40 @@ def dagster_stack(e2e_env, dagster_instance):
         killed = stack.stop(timeout=20)
         if killed:
             print(f"e2e: needed SIGKILL for {killed}")
+
+
+@dataclass
+class AquamindUI:
+    proc: subprocess.Popen  # the `aquamind ui` supervisor, leader of its own session
+    port: int
+    files_port: int
+    log: Path
+
+    @property
+    def gql(self):
+        return gqlh.DagsterGraphQL(f"http://127.0.0.1:{self.port}")
+
+    def dead(self) -> str | None:
+        if self.proc.poll() is None:
+            return None
+        return f"`aquamind ui` exited with {self.proc.returncode}: {self.log.read_text(errors='replace')[-2000:]}"
+
+
+@contextlib.contextmanager
+def aquamind_ui(e2e_env: E2EEnv, log: Path):
+    """`aquamind ui` as a user starts it in the background (`aquamind ui &`), up and answering;
+    whatever is left of it is killed afterwards."""
+    port, files_port = gqlh.free_port(), gqlh.free_port()
+    exe = Path(sys.executable).with_name("aquamind")
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([str(exe), "ui", "--port", str(port), "--files-port", str(files_port)], cwd=REPO,
+                                env={**e2e_env.env, "PYTHONUNBUFFERED": "1"}, stdin=subprocess.DEVNULL,
+                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    ui = AquamindUI(proc=proc, port=port, files_port=files_port, log=log)
+    try:
+        ui.gql.wait_until_up(timeout=180, alive=ui.dead)
+        yield ui
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=30)

@@ -1,7 +1,7 @@
 """A year rewritten from the UI refreshes what is downstream of it by itself (defs/automation.py).
 
 The warehouse is first what `aquamind generate` leaves (static, two years, dbt, the report), made in
-this test's process; then the webserver and daemon start, and 2016's yearly assets are backfilled
+this test's process; then `aquamind ui` starts (webserver and daemon, as a user runs it), and 2016's yearly assets are backfilled
 through the webserver's GraphQL API, as the UI's Materialize button does. Then, with no other
 request: the report shows stale, the daemon's automation sensor refreshes 2016's dbt year models
 (and not 2015's) in one run, then the cross-year marts and the report.
@@ -13,7 +13,7 @@ import time
 import dagster as dg
 import pytest
 
-from conftest import gqlh
+from conftest import aquamind_ui, gqlh
 
 pytestmark = pytest.mark.slow
 YEARS = ("2015", "2016")
@@ -46,13 +46,17 @@ def _newest(gql, key: list[str], partition: str | None = None) -> float:
     return float(mats[0]["timestamp"]) if mats else 0.0
 
 
-def test_a_year_rewritten_from_the_ui_refreshes_its_models_the_marts_and_the_report(e2e_env, dagster_instance, request):
+def test_a_year_rewritten_from_the_ui_refreshes_its_models_the_marts_and_the_report(e2e_env, dagster_instance, tmp_path):
+    _generate_in_process(dagster_instance)
+    with aquamind_ui(e2e_env, tmp_path / "ui.log") as ui:  # started only now: nothing to refresh before this
+        _rewrite_a_year_and_watch(ui, dagster_instance)
+
+
+def _rewrite_a_year_and_watch(ui, dagster_instance):
     from aquamind_assets.definitions import YEARLY_ASSETS
     from aquamind_assets.defs.dbt.assets import dbt_cross_year, dbt_year_incremental
 
-    _generate_in_process(dagster_instance)
-    stack = request.getfixturevalue("dagster_stack")  # started only now: nothing to refresh before this
-    gql = stack.wait_until_up(timeout=180)
+    gql = ui.gql
     year_models = sorted(k.path for k in dbt_year_incremental.keys)
     cross_models = sorted(k.path for k in dbt_cross_year.keys)
     before = {tuple(k): {y: _newest(gql, k, y) for y in YEARS} for k in year_models}
@@ -62,7 +66,7 @@ def test_a_year_rewritten_from_the_ui_refreshes_its_models_the_marts_and_the_rep
         time.sleep(2)
 
     backfill = gql.launch_backfill([a.key.to_user_string() for a in YEARLY_ASSETS], [REWRITTEN], title="e2e: 2016")
-    bf = gql.wait_backfill(backfill, timeout=240, alive=stack.dead)
+    bf = gql.wait_backfill(backfill, timeout=240, alive=ui.dead)
     assert bf["status"] == "COMPLETED_SUCCESS", bf
     rewritten_at = max(_newest(gql, [a.key.to_user_string()], REWRITTEN) for a in YEARLY_ASSETS)
     stale_between = {"year model": gql.stale_status(year_models[0], REWRITTEN), "report": gql.stale_status(["report"])}
@@ -71,7 +75,7 @@ def test_a_year_rewritten_from_the_ui_refreshes_its_models_the_marts_and_the_rep
     while _newest(gql, ["report"]) < rewritten_at:
         assert time.monotonic() < deadline, f"no refreshed report {AUTOMATION_TIMEOUT} s after the backfill; " \
                                             f"ticks: {gql.sensor_ticks(SENSOR, 5)}"
-        assert not stack.dead(), stack.dead()
+        assert not ui.dead(), ui.dead()
         time.sleep(3)
 
     assert stale_between == {"year model": "STALE", "report": "STALE"}  # shown until automation caught up

@@ -7,15 +7,13 @@ from __future__ import annotations
 import os
 import signal
 import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 from urllib.request import urlopen
 
 import pytest
 
-from conftest import REPO, gqlh
+from conftest import aquamind_ui
 
 pytestmark = pytest.mark.slow
 
@@ -51,36 +49,19 @@ def _port_open(port: int) -> bool:
 
 
 def test_sigterm_stops_the_ui_and_everything_it_started(e2e_env, dagster_instance, tmp_path):
-    port, files_port = gqlh.free_port(), gqlh.free_port()
-    exe = Path(sys.executable).with_name("aquamind")
-    log = open(tmp_path / "ui.log", "wb")
-    ui = subprocess.Popen([str(exe), "ui", "--port", str(port), "--files-port", str(files_port)], cwd=REPO,
-                          env={**e2e_env.env, "PYTHONUNBUFFERED": "1"}, stdin=subprocess.DEVNULL, stdout=log,
-                          stderr=subprocess.STDOUT, start_new_session=True)  # as `aquamind ui &` leaves it
-    try:
-        gql = gqlh.DagsterGraphQL(f"http://127.0.0.1:{port}")
-        gql.wait_until_up(timeout=180, alive=lambda: None if ui.poll() is None else f"exited {ui.returncode}")
-        with urlopen(f"http://127.0.0.1:{files_port}/", timeout=10) as resp:
+    with aquamind_ui(e2e_env, tmp_path / "ui.log") as ui:
+        with urlopen(f"http://127.0.0.1:{ui.files_port}/", timeout=10) as resp:
             assert resp.status == 200 and b"/report/" in resp.read()
-        started = _descendants(ui.pid)
+        started = _descendants(ui.proc.pid)
         assert len(started) >= 3, f"expected dagster dev, its webserver, daemon and code servers: {started}"
 
-        os.kill(ui.pid, signal.SIGTERM)  # the supervisor alone, not its group
-        assert ui.wait(timeout=60) == 0
+        os.kill(ui.proc.pid, signal.SIGTERM)  # the supervisor alone, not its group
+        assert ui.proc.wait(timeout=60) == 0
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and any(_alive(p) for p in started):
             time.sleep(0.2)
         left = sorted(p for p in started if _alive(p))
         assert not left, f"left behind after SIGTERM: {left}"
-        assert not _port_open(port) and not _port_open(files_port)
-        out = (tmp_path / "ui.log").read_text()
+        assert not _port_open(ui.port) and not _port_open(ui.files_port)
+        out = ui.log.read_text()
         assert "stopped on SIGTERM" in out and "needed SIGKILL" not in out, out[-2000:]
-    finally:
-        if ui.poll() is None:
-            os.killpg(ui.pid, signal.SIGKILL)
-        for pid in _descendants(ui.pid):
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        log.close()
