@@ -1,9 +1,10 @@
-"""The one Definitions object: static assets, yearly assets, dbt models, the report, and the sensor
+"""The one Definitions object: static assets, yearly assets, dbt models, the report and the dbt docs, and the sensor
 that refreshes the models and the report after a year is rewritten."""
 import dagster as dg
 
 from .defs import automation, environment, feeding, health, production, report, static
 from .defs.dbt.assets import dbt_cross_year, dbt_resource, dbt_staging, dbt_year_incremental
+from .defs.dbt.docs import dbt_docs
 from .defs.resources import Warehouse
 
 YEARLY_ASSETS = [production.batches, production.mortality_events, health.health, production.harvest,
@@ -18,12 +19,12 @@ LOAD_RECORDS = dg.AssetSpec(
                 "catalogue and every rule's latest result at load and in the `aquamind validate` audit.")
 
 defs = dg.Definitions(
-    assets=[static.static_assets, *YEARLY_ASSETS, LOAD_RECORDS, *DBT_ASSETS, report.report],
+    assets=[static.static_assets, *YEARLY_ASSETS, LOAD_RECORDS, *DBT_ASSETS, report.report, dbt_docs],
     resources={"warehouse": Warehouse(), "dbt": dbt_resource()},
     # one process per run, not per step: a year's assets share the mapped plan and skip re-importing
     # Dagster per step (measured 3x faster per year); years run in parallel as separate runs
     executor=dg.in_process_executor,
     sensors=[automation.SENSOR],
     jobs=[dg.define_asset_job("yearly_assets", selection=dg.AssetSelection.assets(*YEARLY_ASSETS)),
-          dg.define_asset_job("analytics", selection=dg.AssetSelection.assets(*DBT_ASSETS, report.report))],
+          dg.define_asset_job("analytics", selection=dg.AssetSelection.assets(*DBT_ASSETS, report.report, dbt_docs))],
 )

@@ -1,6 +1,6 @@
 """dbt and the report from the CLI, through Dagster so the runs show in the UI: staging views,
 the year-incremental models over the generated window in one dbt run, then the cross-year marts
-and the report."""
+the report and the dbt docs."""
 from __future__ import annotations
 
 import contextlib
@@ -13,6 +13,7 @@ import dagster as dg
 from ..config.years import FIRST_YEAR, LAST_YEAR
 from ..defs import report
 from ..defs.dbt.assets import dbt_cross_year, dbt_resource, dbt_staging, dbt_year_incremental
+from ..defs.dbt.docs import dbt_docs
 from ..defs.resources import Warehouse
 from ..runtime import settings
 from . import runs
@@ -43,7 +44,7 @@ def build_and_report(warehouse: Warehouse, years: tuple[int, int] = (FIRST_YEAR,
     steps = [("dbt staging", [dbt_staging], {}),
              ("dbt years", [dbt_year_incremental], {"dagster/asset_partition_range_start": str(years[0]),
                                                     "dagster/asset_partition_range_end": str(years[1])}),
-             ("dbt marts", [dbt_cross_year], {}), ("report", [report.report], {})]
+             ("dbt marts", [dbt_cross_year], {}), ("report", [report.report, dbt_docs], {})]
     log_path = settings.dagster_home() / "logs" / "dbt.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     print(f"  dbt's own output: {log_path}", flush=True)

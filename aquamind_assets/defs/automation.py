@@ -4,8 +4,8 @@ the report refresh by themselves, evaluated by the daemon that `aquamind ui` sta
 * A year model's partition runs when that year's yearly assets update (they are its direct
   upstream, see dbt/translator.py), a cross-year mart when any year model or any table it reads
   through its staging views updates, the report when a mart does. Requested together on one tick,
-  they run as one backfill: the year models of every changed year in one dbt run (their backfill
-  policy), then the cross-year marts, then the report.
+  the year models of every changed year run in one dbt run (their backfill policy); the cross-year
+  marts and the report wait until what they read has refreshed (after_upstream).
 * Nothing is launched while the warehouse is being written (WarehouseQuiet): while a run of the
   yearly or static assets is queued or running (a backfill of several years therefore ends in one
   refresh, not one per year), or while `aquamind generate` runs, which builds dbt itself.
@@ -58,10 +58,31 @@ def _through_staging() -> dg.AutomationCondition:
             ).with_label("any_deps_updated_or_behind_staging")
 
 
+def _no_deps_missing() -> dg.AutomationCondition:
+    """eager()'s "no dependency missing", except the year models' years: a warehouse holding only
+    some years has the other years' partitions missing for good, and the marts over it still
+    refresh (they read the years stored)."""
+    return dg.AutomationCondition.any_deps_missing().ignore(dg.AssetSelection.tag("year_incremental", ""))
+
+
+def _eager() -> dg.AutomationCondition:
+    return dg.AutomationCondition.eager().replace("any_deps_missing", _no_deps_missing())
+
+
+def _after_upstream() -> dg.AutomationCondition:
+    """Not while a dependency is being requested or a dependency's own dependency is in progress:
+    the cross-year marts and the report wait for the year models a rewrite refreshes (requested on
+    a tick of their own, once the year's backfill has ended) instead of running before them and again
+    after them."""
+    return (~dg.AutomationCondition.any_deps_match(dg.AutomationCondition.will_be_requested())
+            & ~dg.AutomationCondition.any_deps_match(dg.AutomationCondition.any_deps_in_progress())
+            ).with_label("after_upstream")
+
+
 # every year, not only the latest: rewriting 2017 refreshes 2017's models
 YEAR_MODELS = dg.AutomationCondition.eager().without(dg.AutomationCondition.in_latest_time_window()) & WarehouseQuiet()
-CROSS_YEAR_MODELS = dg.AutomationCondition.eager().replace("any_deps_updated", _through_staging()) & WarehouseQuiet()
-REPORT = dg.AutomationCondition.eager() & WarehouseQuiet()
+CROSS_YEAR_MODELS = _eager().replace("any_deps_updated", _through_staging()) & _after_upstream() & WarehouseQuiet()
+REPORT = _eager() & _after_upstream() & WarehouseQuiet()
 
 with warnings.catch_warnings():  # evaluating Python conditions in the code server is a beta feature
     warnings.simplefilter("ignore", dg.BetaWarning)

@@ -26,6 +26,7 @@ from aquamind_assets.runtime import database, settings
 from aquamind_assets.definitions import DBT_ASSETS, LOAD_RECORDS, YEARLY_ASSETS, defs
 from aquamind_assets.defs import report, static
 from aquamind_assets.defs.dbt.assets import dbt_cross_year, dbt_staging, dbt_year_incremental
+from aquamind_assets.defs.dbt.docs import dbt_docs
 from aquamind_assets.cli.runs import QUIET
 from aquamind_assets.rules.catalogue import CATALOGUE
 
@@ -59,7 +60,7 @@ def _same(a, b) -> bool:
 
 @pytest.fixture(scope="module")
 def built(dagster_env, tmp_path_factory):
-    """static + yearly assets for 2015-2017, then dbt staging, years 2015-2017, cross-year marts, report."""
+    """static + yearly assets for 2015-2017, then dbt staging, years 2015-2017, cross-year marts, report and docs."""
     report_dir = tmp_path_factory.mktemp("report")
     resolved = database.resolve(start_embedded=False, env={"AQUAMIND_DATABASE_URL": dagster_env.db_url})
     dbt_env = settings.export_env(resolved, env={"DAGSTER_HOME": str(dagster_env.home)})
@@ -86,7 +87,7 @@ def built(dagster_env, tmp_path_factory):
             "years": run([dbt_year_incremental], tags={"dagster/asset_partition_range_start": str(YEARS[0]),
                                                        "dagster/asset_partition_range_end": str(YEARS[-1])}),
             "marts": run([dbt_cross_year]),
-            "report": run([report.report]),
+            "report": run([report.report, dbt_docs]),
         }
         yield {"db_url": dagster_env.db_url, "results": results, "run": run, "report_dir": report_dir}
 
@@ -106,7 +107,7 @@ def test_definitions_load_and_the_jobs_select_the_project():
     dg.Definitions.validate_loadable(defs)
     dbt_files = [*(DBT_PROJECT / "models").rglob("*.sql"), *(DBT_PROJECT / "seeds").glob("*.csv")]
     assert len(dbt_files) > len(YEAR_MODELS) + len(CROSS_MODELS)
-    assert _job_keys("analytics") == {f"analytics/{f.stem}" for f in dbt_files} | {"report"}
+    assert _job_keys("analytics") == {f"analytics/{f.stem}" for f in dbt_files} | {"report", "dbt_docs"}
     assert _job_keys("yearly_assets") == {"batches", "mortality_events", "harvest", "environmental_readings",
                                           "feeding", "growth_samples", "health"}
 
@@ -175,6 +176,19 @@ def test_dbt_sources_map_to_the_python_assets():
     assert dg.AssetKey(["analytics", "stg_assignment_daily_state"]) in parents
     parents = graph.get(dg.AssetKey(["analytics", "fcr_by_batch"])).parent_keys
     assert dg.AssetKey(["analytics", "fcr_by_assignment"]) in parents
+
+
+def test_the_docs_page_documents_every_mart_with_the_warehouse_catalog(built):
+    """dbt_docs -> one self-contained page (manifest and catalog inside) under the report's folder,
+    linked by the http URL `aquamind ui` serves it at."""
+    mat = built["results"]["report"].asset_materializations_for_node("dbt_docs")[0]
+    page = Path(mat.metadata["path"].value)
+    assert page == built["report_dir"] / "dbt-docs" / "index.html"
+    assert mat.metadata["url"].value.endswith("/dbt-docs/index.html")
+    text = page.read_text()
+    assert "https://schemas.getdbt.com/dbt/catalog/v1.json" in text  # the catalog read from the warehouse
+    missing = [m for m in (*YEAR_MODELS, *CROSS_MODELS) if f"model.aquamind.{m}" not in text]
+    assert not missing, missing
 
 
 def test_dbt_tests_are_asset_checks(built):

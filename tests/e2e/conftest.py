@@ -142,6 +142,10 @@ def aquamind_ui(e2e_env: E2EEnv, log: Path):
         ui.gql.wait_until_up(timeout=180, alive=ui.dead)
         yield ui
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=30)
+        if proc.poll() is None:  # as a user stops it (its code servers are not in its group)
+            os.kill(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=30)

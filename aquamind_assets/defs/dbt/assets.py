@@ -23,7 +23,7 @@ MANIFEST = manifest_path()
 PARTIAL_PARSE = "partial_parse.msgpack"
 
 
-def _env(warehouse: Warehouse, years: tuple[int, int] = (FIRST_YEAR, LAST_YEAR)) -> None:
+def dbt_env(warehouse: Warehouse, years: tuple[int, int] = (FIRST_YEAR, LAST_YEAR)) -> None:
     """dbt reads the warehouse and the year window from AQUAMIND_DBT_*: derive them, on every run,
     from the warehouse this run writes to and the run's partitions (the window is read at execution
     only, so it never forces a re-parse: macros/year_window.sql); and keep only the newest dbt target
@@ -103,7 +103,7 @@ def analyze_model_inputs(warehouse: Warehouse, log=None) -> float:
 def dbt_year_incremental(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
     window = context.partition_time_window
     years = (window.start.year, window.end.year - 1)
-    _env(warehouse, years)
+    dbt_env(warehouse, years)
     analyze_model_inputs(warehouse, context.log.info)
     with warehouse.connect() as conn:
         complete = history_complete(conn)
@@ -121,7 +121,7 @@ def dbt_staging(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehous
     """Staging views and seeds: upstream of both mart groups. Their relationship tests fail a build
     only when the stored history is complete: with a year loaded alone (2020 without 2019), rows
     pointing at a batch or assignment of an unloaded year are expected, and are warnings."""
-    _env(warehouse)
+    dbt_env(warehouse)
     with warehouse.connect() as conn:
         complete = history_complete(conn)
     if not complete:
@@ -134,7 +134,7 @@ def dbt_staging(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehous
 def dbt_cross_year(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
     """Per-batch FCR, survival, lifecycle, summaries, data quality: rebuilt from every stored year
     (data-quality violations warn instead of failing when the stored years have a gap)."""
-    _env(warehouse)
+    dbt_env(warehouse)
     with warehouse.connect() as conn:
         complete = history_complete(conn)
     yield from _build(context, dbt, complete)
