@@ -3,7 +3,7 @@
 The warehouse is first what `aquamind generate` leaves (static, two years, dbt, the report), made in
 this test's process; then `aquamind ui` starts (webserver and daemon, as a user runs it), and 2016's yearly assets are backfilled
 through the webserver's GraphQL API, as the UI's Materialize button does. Then, with no other
-request: the report shows stale, the daemon's automation sensor refreshes 2016's dbt year models
+request: 2016's year models show stale, the daemon's automation sensor refreshes 2016's dbt year models
 (and not 2015's) in one run, then the cross-year marts and the report.
 """
 from __future__ import annotations
@@ -69,7 +69,9 @@ def _rewrite_a_year_and_watch(ui, dagster_instance):
     bf = gql.wait_backfill(backfill, timeout=240, alive=ui.dead)
     assert bf["status"] == "COMPLETED_SUCCESS", bf
     rewritten_at = max(_newest(gql, [a.key.to_user_string()], REWRITTEN) for a in YEARLY_ASSETS)
-    stale_between = {"year model": gql.stale_status(year_models[0], REWRITTEN), "report": gql.stale_status(["report"])}
+    # Dagster marks a year model's partition stale when its year's upstream changed; it does not carry
+    # staleness from partitioned assets into unpartitioned ones (the cross-year marts, the report)
+    stale_between = {k[-1]: gql.stale_status(k, REWRITTEN) for k in year_models}
 
     def refreshed_after_rewrite() -> bool:
         return _newest(gql, ["report"]) > rewritten_at and all(_newest(gql, k, REWRITTEN) > rewritten_at
@@ -82,7 +84,7 @@ def _rewrite_a_year_and_watch(ui, dagster_instance):
         assert not ui.dead(), ui.dead()
         time.sleep(3)
 
-    assert stale_between == {"year model": "STALE", "report": "STALE"}  # shown until automation caught up
+    assert set(stale_between.values()) == {"STALE"}, stale_between  # shown until automation caught up
     refreshed = {tuple(k): [m for m in gql.latest_materializations(k, [REWRITTEN]) if float(m["timestamp"]) > rewritten_at]
                  for k in year_models}
     assert all(len(ms) == 1 for ms in refreshed.values()), refreshed  # each 2016 model once
