@@ -59,10 +59,12 @@ def _through_staging() -> dg.AutomationCondition:
 
 
 def _no_deps_missing() -> dg.AutomationCondition:
-    """eager()'s "no dependency missing", except the year models' years: a warehouse holding only
+    """eager()'s "no dependency missing", except the year models' years (a warehouse holding only
     some years has the other years' partitions missing for good, and the marts over it still
-    refresh (they read the years stored)."""
-    return dg.AutomationCondition.any_deps_missing().ignore(dg.AssetSelection.tag("year_incremental", ""))
+    refresh: they read the years stored) and the load records (written by every load, never
+    materialized on their own, so always "missing")."""
+    return dg.AutomationCondition.any_deps_missing().ignore(
+        dg.AssetSelection.tag("year_incremental", "") | dg.AssetSelection.assets("load_records"))
 
 
 def _eager() -> dg.AutomationCondition:
