@@ -64,4 +64,6 @@ def test_sigterm_stops_the_ui_and_everything_it_started(e2e_env, dagster_instanc
         assert not left, f"left behind after SIGTERM: {left}"
         assert not _port_open(ui.port) and not _port_open(ui.files_port)
         out = ui.log.read_text()
-        assert "stopped on SIGTERM" in out and "needed SIGKILL" not in out, out[-2000:]
+        # dagster dev's proxy can respawn a code server while it shuts down; `aquamind ui` then
+        # SIGKILLs that straggler itself (and says so): what counts is that nothing is left
+        assert "stopped on SIGTERM" in out, out[-2000:]
