@@ -24,11 +24,11 @@ import time
 from pathlib import Path
 
 import psycopg
-from psycopg import sql
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
+from raw_tables import timed_copy  # noqa: E402
 from run import machine  # noqa: E402
 import aquamind_assets.definitions  # noqa: E402,F401  (registers every yearly asset's spec)
 from aquamind_assets.config.scenario import load_scenario  # noqa: E402
@@ -85,24 +85,8 @@ def producer(plan, conn, asset: str, year: int, scenario_hash: str) -> tuple[dic
 
 def raw_copy(conn, asset: str, year: int, payload: dict[str, bytearray]) -> dict[str, dict]:
     """Seconds to COPY each table's encoded tuples into a fresh unindexed table of its layout."""
-    out = {}
-    for name, body in payload.items():
-        table = TABLES[name]
-        scratch = sql.Identifier("public", f"raw_{table.name}")
-        conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(scratch))
-        conn.execute(sql.SQL("CREATE TABLE {} (LIKE {})").format(
-            scratch, sql.Identifier(table.schema, table.partition_name(year))))
-        conn.execute("CHECKPOINT")
-        data = HEADER + bytes(body) + TRAILER
-        t0 = time.perf_counter()
-        with conn.cursor() as cur:
-            with cur.copy(sql.SQL("COPY {} FROM STDIN (FORMAT BINARY)").format(scratch)) as cp:
-                for i in range(0, len(data), 1 << 20):
-                    cp.write(data[i:i + (1 << 20)])
-            rows = cur.rowcount
-        out[name] = {"rows": rows, "bytes": len(data), "seconds": round(time.perf_counter() - t0, 3)}
-        conn.execute(sql.SQL("DROP TABLE {}").format(scratch))
-    return out
+    return {name: timed_copy(conn, TABLES[name], year, HEADER + bytes(body) + TRAILER)
+            for name, body in payload.items()}
 
 
 def load(plan, conn, asset: str, year: int, scenario_hash: str) -> dict:

@@ -16,7 +16,6 @@ metadata, summed over the years) against the raw COPY of the same tables' rows.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import sys
 import time
@@ -41,9 +40,8 @@ def _dump(conn, table, year: int) -> bytes:
     return bytes(out)
 
 
-def raw_table(conn, table, year: int) -> dict:
-    """Seconds to COPY one year of `table` into a fresh unindexed table of its layout."""
-    payload = _dump(conn, table, year)
+def timed_copy(conn, table, year: int, payload: bytes) -> dict:
+    """Seconds to COPY a binary payload of `table`'s rows into a fresh unindexed table of its layout."""
     scratch = sql.Identifier("public", f"raw_{table.name}")
     conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(scratch))
     conn.execute(sql.SQL("CREATE TABLE {} (LIKE {})").format(  # columns only: no index, no key
@@ -59,6 +57,11 @@ def raw_table(conn, table, year: int) -> dict:
     conn.execute(sql.SQL("DROP TABLE {}").format(scratch))
     return {"rows": rows, "bytes": len(payload), "seconds": round(seconds, 3),
             "rows_per_s": round(rows / seconds) if seconds else None}
+
+
+def raw_table(conn, table, year: int) -> dict:
+    """Seconds to COPY one stored year of `table` into a fresh unindexed table of its layout."""
+    return timed_copy(conn, table, year, _dump(conn, table, year))
 
 
 def asset_write_ratios(conn, tables: dict, run_scale: dict) -> dict:

@@ -12,18 +12,16 @@ do), never as `import graphql`: that name belongs to graphql-core, which dagster
 """
 from __future__ import annotations
 
-import os
-import signal
 import socket
-import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
+
+from aquamind_assets.runtime.processes import ProcessGroup
 
 REPO = Path(__file__).resolve().parents[2]
 TERMINAL_BACKFILL = {"COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CANCELED"}
@@ -32,7 +30,6 @@ ASSET_JOB = "__ASSET_JOB"  # the implicit job the UI launches asset runs through
 # Run config choosing the in-process side of the asset job's default executor: one process per
 # run instead of one per step (every step process re-imports Dagster and the definitions).
 IN_PROCESS = {"execution": {"config": {"in_process": {}}}}
-STACK_MARKER = "AQUAMIND_E2E_STACK"  # env var tagging every process a DagsterStack starts
 
 
 class GraphQLError(RuntimeError):
@@ -385,30 +382,14 @@ def free_port(host: str = "127.0.0.1") -> int:
         return s.getsockname()[1]
 
 
-def _marked_pids(marker: str) -> list[int]:
-    """Pids whose environment carries STACK_MARKER=marker: what we started, and their children."""
-    needle = f"{STACK_MARKER}={marker}".encode() + b"\0"
-    out = []
-    for d in Path("/proc").glob("[0-9]*"):
-        try:
-            if needle in (d / "environ").read_bytes():
-                out.append(int(d.name))
-        except (OSError, ValueError):
-            continue
-    return [p for p in out if p != os.getpid()]
-
-
 @dataclass
 class DagsterStack:
-    """dagster-webserver and dagster-daemon on one workspace, each in its own process group.
-
-    Every child (code servers, run workers) stays in its parent's group, so stop() ends them
-    all; a per-stack marker in the environment lets stop() also find any straggler by pid.
-    """
+    """dagster-webserver and dagster-daemon on one workspace, as a ProcessGroup (the package's own:
+    each in its own session, every descendant marked), so stop() ends code servers and run
+    workers too."""
     url: str
-    procs: dict[str, subprocess.Popen]
+    group: ProcessGroup
     logs: dict[str, Path]
-    marker: str
     _files: list = field(default_factory=list)
 
     @classmethod
@@ -419,20 +400,18 @@ class DagsterStack:
             bindir = repo / ".venv" / "bin"
         port = port or free_port(host)
         workspace = str(repo / "workspace.yaml")
-        marker = uuid.uuid4().hex
-        env = {**env, STACK_MARKER: marker, "PYTHONUNBUFFERED": "1"}
+        env = {**env, "PYTHONUNBUFFERED": "1"}
         log_dir.mkdir(parents=True, exist_ok=True)
         cmds = {"webserver": [str(bindir / "dagster-webserver"), "-w", workspace, "-h", host, "-p", str(port)],
                 "daemon": [str(bindir / "dagster-daemon"), "run", "-w", workspace]}
-        stack = cls(url=f"http://{host}:{port}", procs={}, logs={}, marker=marker)
+        stack = cls(url=f"http://{host}:{port}", group=ProcessGroup(), logs={})
         try:
             for name, cmd in cmds.items():
                 log = log_dir / f"{name}.log"
                 fh = open(log, "ab")
                 stack._files.append(fh)
                 stack.logs[name] = log
-                stack.procs[name] = subprocess.Popen(cmd, cwd=repo, env=env, stdin=subprocess.DEVNULL, stdout=fh,
-                                                     stderr=subprocess.STDOUT, start_new_session=True)
+                stack.group.start(name, cmd, env=env, cwd=repo, stdout=fh)
         except BaseException:
             stack.stop()
             raise
@@ -451,10 +430,9 @@ class DagsterStack:
 
     def dead(self) -> str | None:
         """Why the stack is unusable (a process exited, with its log tail), or None."""
-        for name, p in self.procs.items():
-            if p.poll() is not None:
-                return f"dagster {name} exited with code {p.returncode}; log tail:\n{self.log_tail(name)}"
-        return None
+        exited = self.group.exited()
+        name = next(iter(exited), None)
+        return None if name is None else f"dagster {name} exited with code {exited[name]}; log tail:\n{self.log_tail(name)}"
 
     def wait_until_up(self, timeout: float = 180.0) -> DagsterGraphQL:
         gql = self.client
@@ -462,53 +440,9 @@ class DagsterStack:
         return gql
 
     def stop(self, timeout: float = 20.0) -> list[str]:
-        """SIGTERM each process group, SIGKILL what is left after `timeout`; returns what needed SIGKILL."""
-        killed = []
-        for p in self.procs.values():
-            if p.poll() is None:
-                try:
-                    os.killpg(p.pid, signal.SIGTERM)  # start_new_session: pgid == pid
-                except ProcessLookupError:
-                    pass
-        deadline = time.monotonic() + timeout
-        for name, p in self.procs.items():
-            try:
-                p.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                killed.append(name)
-        # the groups may outlive their leaders (a run worker finishing): SIGKILL the groups, then
-        # any process still carrying this stack's marker
-        while time.monotonic() < deadline and self._alive_groups():
-            time.sleep(0.2)
-        for p in self.procs.values():
-            try:
-                os.killpg(p.pid, signal.SIGKILL)
-                killed.append(f"group {p.pid}")
-            except ProcessLookupError:
-                pass
-        for pid in _marked_pids(self.marker):
-            try:
-                os.kill(pid, signal.SIGKILL)
-                killed.append(f"pid {pid}")
-            except ProcessLookupError:
-                pass
-        for p in self.procs.values():
-            try:
-                p.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                pass
+        """SIGTERM, then SIGKILL what is left after `timeout`; returns what needed SIGKILL."""
+        killed = [f"pid {pid}" for pid in self.group.stop(timeout)]
         for fh in self._files:
             fh.close()
         self._files.clear()
         return killed
-
-    def _alive_groups(self) -> bool:
-        for p in self.procs.values():
-            try:
-                os.killpg(p.pid, 0)
-                return True
-            except ProcessLookupError:
-                continue
-            except PermissionError:
-                return True
-        return False
