@@ -115,7 +115,7 @@ def profile(args, asset: str, out_dir: Path) -> str | None:
         return None
     out_dir.mkdir(parents=True, exist_ok=True)
     dest = out_dir / f"{asset}_{args.year}.speedscope.json"
-    subprocess.run([spy, "record", "-q", "-f", "speedscope", "-o", str(dest), "--", sys.executable, __file__,
+    subprocess.run([spy, "record", "-f", "speedscope", "-o", str(dest), "--", sys.executable, __file__,
                     args.url, "--assets", asset, "--scale", args.scale, "--year", str(args.year),
                     "--producer-only"], check=True)
     return str(dest)

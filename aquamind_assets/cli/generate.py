@@ -79,10 +79,11 @@ def _year(job: tuple[int, bool, str, settings.RunChoice]) -> str:
 
 def _materialize_years(years: list[int], workers: int, url: str, choice: settings.RunChoice) -> None:
     """Two phases. Years are independent: the operations (every yearly asset but the readings) run
-    `workers` years at a time, each in its own process (spawned, so it maps the cached plan rather
-    than inheriting a copy). Then the readings, one year at a time: a readings load keeps both cores
-    busy by itself (the server parses COPY on one, the producer renders and checks on the other), so
-    running two at once only halves each one's rate. A failed year does not stop the others."""
+    `workers` years at a time (with more than one, each in its own process, spawned so it maps the
+    cached plan rather than inheriting a copy). Then the readings, one year at a time. Any load keeps
+    two cores busy by itself (the server parses COPY on one, the producer renders and checks on the
+    other), so two loads on two cores only halve each one's rate and double the memory: hence one
+    worker per two cores by default. A failed year does not stop the others."""
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
 

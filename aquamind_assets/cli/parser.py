@@ -30,8 +30,9 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--resume", action="store_true", help="only years with no matching load record or a failed last run")
     g.add_argument("--replace-all", action="store_true", help="allow replacing data written under another scenario")
     g.add_argument("--no-dbt", action="store_true", help="skip dbt and the report")
-    g.add_argument("--workers", type=_positive_int, default=min(2, os.cpu_count() or 1),
-                   help="years materialized at once, each in its own process (default: 2 on 2+ cores)")
+    g.add_argument("--workers", type=_positive_int, default=max(1, (os.cpu_count() or 1) // 2),
+                   help="years whose operations are materialized at once, each in its own process "
+                        "(default: one per two cores, since a load keeps two busy: its producer and the server's COPY)")
     u = sub.add_parser("ui", help="start the Dagster UI (webserver + daemon) on 127.0.0.1")
     u.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1: this machine only)")
     u.add_argument("--port", type=_positive_int, default=3000)

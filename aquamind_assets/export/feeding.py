@@ -14,6 +14,7 @@ from ..sim.feed_inventory import UNIT, _hash_unit, feed_of_weight, simulate_feed
 from ..sim.reference import FEED_SUPPLIERS
 from ..warehouse.schema import Table
 from ..warehouse.tables_feeding import FEED_LOT, FEED_PURCHASE, FEED_STOCK, FEEDING_EVENT
+from .columns import vocabulary
 
 US_PER_DAY = 86_400_000_000
 US_PER_MIN = 60_000_000
@@ -22,7 +23,7 @@ CHUNK_ROWS = 400_000  # fed assignment-days per chunk (~1.2 M meals)
 HOURS = {2: (7, 15), 3: (6, 12, 18), 4: (6, 10, 14, 18)}
 MANUAL_SHARE = np.array([0.0, 0.30, 0.10, 0.05, 0.03, 0.02])  # by stage: fry hand-fed most often
 SUPPLIER_CODE = np.array([""] + [s[1][:3].upper() for s in FEED_SUPPLIERS], dtype=object)
-METHODS = np.array(["AUTOMATIC", "MANUAL"], dtype=object)
+METHODS = ("AUTOMATIC", "MANUAL")
 
 
 def split_meals(seed: int, rows: np.ndarray, units: np.ndarray, sea: np.ndarray):
@@ -69,7 +70,7 @@ def _events(plan, book, rows: np.ndarray, year: int) -> dict[str, np.ndarray]:
         "feeding_time": (day + EPOCH_OFFSET) * US_PER_DAY + hours * 3_600_000_000 + minutes * US_PER_MIN,
         "amount_kg": amount, "batch_biomass_kg": biomass,
         "feeding_percentage": (amount.astype(np.float64) / biomass * 100).astype(np.float32),
-        "feed_cost": (amount * price).astype(np.float32), "method": METHODS[manual.astype(np.int64)]}
+        "feed_cost": (amount * price).astype(np.float32), "method": vocabulary(manual, METHODS)}
 
 
 def render_feeding_events(plan, year: int, chunk_rows: int = CHUNK_ROWS):

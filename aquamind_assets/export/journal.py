@@ -96,16 +96,14 @@ def _outbreaks(plan, year: int, work: dict) -> list[tuple]:
         for k, dy, cat, sev, text in (
                 (2, start, "issue", "high" if grave else "medium", f"Raised mortality and poor appetite; {name} suspected"),
                 (6, start + 7, "action", "high" if grave else "medium", RESPONSE[code])):
-            ass = active_assignment(plan, b, dy) if dy < N_DAYS else 0
-            if ass and in_year(dy, year):
+            if in_year(dy, year) and (ass := active_assignment(plan, b, dy)):  # a year's days only
                 rows.append((i * 8 + k, b, ass, dy, cat, sev, text))
         if i in work:
             ass, dy, res = work[i]
             if in_year(dy, year):
                 rows.append((i * 8 + 8, b, ass, dy, "sample", "medium",
                              f"Samples sent for {' and '.join(WORKUP[code])}: {name} suspected"))
-            ass = active_assignment(plan, b, res)
-            if ass and in_year(res, year):
+            if in_year(res, year) and (ass := active_assignment(plan, b, res)):
                 rows.append((i * 8 + 4, b, ass, res, "diagnosis", "high" if grave else "medium",
                              f"{name} confirmed by the laboratory"))
     return rows

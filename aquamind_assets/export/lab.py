@@ -56,8 +56,7 @@ def render_lab(plan, year: int):
     rows = []
     for i in range(len(ob["batch"])):
         day = int(ob["start"][i] + 2 + int(mix(23, i) * 4))
-        ass = active_assignment(plan, int(ob["batch"][i]), day) if day < N_DAYS else 0
-        if ass and in_year(day, year):
+        if in_year(day, year) and (ass := active_assignment(plan, int(ob["batch"][i]), day)):
             rows += [(ass, day, kind, str(ob["disease"][i]), i) for kind in WORKUP[str(ob["disease"][i])]]
     ai, day, row = schedule(plan, year, (bio.SMOLT, bio.POST_SMOLT, bio.ADULT), 91, salt=17, jitter=5, lead=20)
     kind = np.where(a["stage"][ai] == bio.ADULT, np.where(mix(29, row) < 0.3, "fecal", "blood"), "water")

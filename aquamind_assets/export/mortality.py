@@ -7,9 +7,7 @@ from ..sim.calendar import epoch_days, year_days
 from ..sim.reference import MORTALITY_CAUSES
 from ..warehouse.schema import Table
 from ..warehouse.tables import MORTALITY_EVENT
-
-CAUSES = np.array(MORTALITY_CAUSES, dtype=object)
-
+from .columns import vocabulary
 
 def render_mortality(plan, year: int) -> dict[Table, dict[str, np.ndarray]]:
     """Base deaths and event deaths (disease, handling, ...) of every assignment-day of the year; the
@@ -31,4 +29,4 @@ def render_mortality(plan, year: int) -> dict[Table, dict[str, np.ndarray]]:
         "year": np.full(len(r), year, np.int16), "id": ids[order] + 1, "batch_id": a["batch"][ass - 1],
         "assignment_id": ass, "event_date": epoch_days(d["day"][r]), "count": cnt.astype(np.int32),
         "biomass_kg": (cnt * d["weight"][r].astype(np.float64) / 1000).astype(np.float32),
-        "cause": CAUSES[cause], "mortality_reason_id": (cause + 1).astype(np.int32)}}
+        "cause": vocabulary(cause, MORTALITY_CAUSES), "mortality_reason_id": (cause + 1).astype(np.int32)}}

@@ -67,6 +67,7 @@ def outbreak_at(plan, batch: np.ndarray, day: np.ndarray) -> np.ndarray:
 def active_assignment(plan, batch: int, day: int) -> int:
     """Lowest assignment id of a batch holding fish on `day` (0 when none): the unit a vet samples."""
     a = plan.assignment
-    end = np.where(a["end"] < 0, N_DAYS, a["end"])
-    ids = np.flatnonzero((a["batch"] == batch) & (a["start"] <= day) & (end > day))
+    own = np.flatnonzero(a["batch"] == batch)  # the batch's few dozen, then only those are compared
+    end = np.where(a["end"][own] < 0, N_DAYS, a["end"][own])
+    ids = own[(a["start"][own] <= day) & (end > day)]
     return int(ids[0]) + 1 if len(ids) else 0

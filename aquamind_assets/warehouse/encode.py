@@ -11,7 +11,8 @@ Conventions for the column arrays of a Frame (see schema.PG_TYPES):
 - NULL: a numpy masked array (mask True = NULL) for any non-text type, or None in an object
   array (text, or any type). NaN in a float column is the float NaN, never NULL.
   A NULL in a column that is not nullable raises ValueError.
-- text: an object array of str/None, or a numpy str ('U') array. Encoded as UTF-8.
+- text: an object array of str/None, a numpy str ('U') array, or a pandas Categorical of str (a
+  small vocabulary carried as codes and words, never as a Python object per row). Encoded as UTF-8.
 """
 from __future__ import annotations
 
@@ -89,6 +90,8 @@ def _fixed_values(table: Table, col: Column, arr, start: int, stop: int):
 def _text_values(table: Table, col: Column, arr, start: int, stop: int):
     """(per-row byte lengths with -1 for NULL, concatenated UTF-8 bytes of the non-NULL values)."""
     a = np.asarray(arr[start:stop])
+    if isinstance(arr, pd.Categorical):  # a missing code is NULL (None), not the float NaN
+        a = np.where(arr.codes[start:stop] < 0, None, a.astype(object))
     n = len(a)
     if a.dtype.kind == "U":
         mask, strs = None, a.tolist()
@@ -208,6 +211,31 @@ def encode_chunk(frame: Frame, start: int = 0, stop: int | None = None, *,
     return _encode_slow(table, values, n)
 
 
+def _vocabulary(column, start: int, stop: int):
+    """(codes, words) of a text column's rows, or None when it is not a small ASCII vocabulary.
+    A Categorical (see the module's conventions) brings its codes; other text is factorized."""
+    if isinstance(column, pd.Categorical):
+        codes, words = np.asarray(column.codes[start:stop]), list(column.categories)
+    else:
+        codes, words = pd.factorize(np.asarray(column[start:stop], dtype=object), use_na_sentinel=True)
+    if (codes < 0).any() or len(words) > 64 or not all(isinstance(w, str) and w.isascii() for w in words):
+        return None
+    return codes.astype(np.int64), [w.encode("ascii") for w in words]
+
+
+def _groups(signature: np.ndarray) -> list[np.ndarray]:
+    """Row indices per distinct signature, signatures ascending, rows in order within each."""
+    if len(signature) and signature.max() < (1 << 20):  # counting, not sorting: O(rows)
+        keys = np.flatnonzero(np.bincount(signature))
+        lut = np.zeros(int(keys[-1]) + 1, np.int16 if len(keys) < (1 << 15) else np.int64)
+        lut[keys] = np.arange(len(keys))
+        group = lut[signature]
+    else:
+        keys, group = np.unique(signature, return_inverse=True)
+    order = np.argsort(group, kind="stable")  # a radix sort for int16 keys
+    return np.split(order, np.cumsum(np.bincount(group, minlength=len(keys)))[:-1])
+
+
 def _encode_vocabulary(table: Table, frame: Frame, values: list, start: int, stop: int, n: int):
     """Text columns drawn from a small vocabulary (a method, a status): rows are grouped by the
     lengths of their text values, and each group is one packed structured array, as fast as the
@@ -215,19 +243,16 @@ def _encode_vocabulary(table: Table, frame: Frame, values: list, start: int, sto
     texts = [i for i, c in enumerate(table.columns) if c.pgtype == "text"]
     vocab = {}
     for i in texts:
-        a = np.asarray(frame.columns[table.columns[i].name][start:stop], dtype=object)
-        codes, uniques = pd.factorize(a, use_na_sentinel=True)
-        if (codes < 0).any() or len(uniques) > 64 or not all(isinstance(u, str) and u.isascii() for u in uniques):
+        found = _vocabulary(frame.columns[table.columns[i].name], start, stop)
+        if found is None:
             return None
-        ubytes = np.array([u.encode("ascii") for u in uniques], dtype=object)
+        codes, ubytes = found
         vocab[i] = (codes, ubytes, np.array([len(b) for b in ubytes], np.int64))
     signature = np.zeros(n, np.int64)
     for i in texts:
         signature = signature * 65 + vocab[i][2][vocab[i][0]]
-    keys, group = np.unique(signature, return_inverse=True)
     parts = []
-    for g in range(len(keys)):
-        rows = np.flatnonzero(group == g)
+    for rows in _groups(signature):
         first = rows[0]
         fields = [("nfields", ">i2")]
         for i, col in enumerate(table.columns):

@@ -28,12 +28,23 @@ DTYPES = {"int2": "int16", "int4": "int32", "int8": "int64", "float4": "float32"
           "bool": "bool", "date": "int32", "timestamptz": "int64", "text": "object"}
 
 
+def _is_text(s: pd.Series) -> bool:
+    """Text: pandas' string dtype, or a small vocabulary (a Categorical, see encode.py) whose words
+    are all str; judged on the dtype and the words, never value by value."""
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        return all(isinstance(w, str) for w in s.cat.categories)
+    return pd.api.types.is_string_dtype(s) or len(s) == 0 or bool(s.isna().all())
+
+
+TEXT = pa.Check(_is_text, name="text", error="values are not text")
+
+
 class FrameInvalid(ValueError):
     """A frame broke its schema; one line naming the table, column, rule and a failing value."""
 
 
 def _checks(table: Table, name: str, pgtype: str) -> list[pa.Check]:
-    checks = []
+    checks = [TEXT] if pgtype == "text" else []
     if name == "year" and table.yearly:
         checks.append(pa.Check.in_range(FIRST_YEAR, LAST_YEAR))
     if pgtype == "date":
@@ -52,7 +63,7 @@ def _checks(table: Table, name: str, pgtype: str) -> list[pa.Check]:
 
 @lru_cache(maxsize=None)
 def schema_for(table: Table) -> pa.DataFrameSchema:
-    cols = {c.name: pa.Column(None if c.nullable else ("str" if c.pgtype == "text" else DTYPES[c.pgtype]),
+    cols = {c.name: pa.Column(None if c.nullable or c.pgtype == "text" else DTYPES[c.pgtype],
                               nullable=c.nullable,
                               checks=_checks(table, c.name, c.pgtype))
             for c in table.columns}
@@ -65,7 +76,11 @@ def conform(frame: Frame) -> Frame:
     for col in frame.table.columns:
         if col.name not in frame.columns:
             raise FrameInvalid(f"{frame.table.qualified}: column {col.name} is missing")
-        v = np.asarray(frame.columns[col.name])
+        v = frame.columns[col.name]
+        if isinstance(v, pd.Categorical) and col.pgtype == "text":
+            out[col.name] = v  # a vocabulary: codes and words, checked by the schema's `text` rule
+            continue
+        v = np.asarray(v)
         want = np.dtype(DTYPES[col.pgtype])
         if col.nullable or v.dtype == want:
             out[col.name] = v if (v.dtype == want or not col.nullable) else v.astype(object)
@@ -82,6 +97,15 @@ def conform(frame: Frame) -> Frame:
     if extra:
         raise FrameInvalid(f"{frame.table.qualified}: unexpected column {sorted(extra)[0]}")
     return Frame(frame.table, out)
+
+
+def _register_backends() -> None:
+    """pandera imports and registers its pandas backends on the first validation; doing it at import
+    keeps that one-off cost out of the first frame's write."""
+    pa.DataFrameSchema({"x": pa.Column("int64")}).validate(pd.DataFrame({"x": np.zeros(1, np.int64)}))
+
+
+_register_backends()
 
 
 def validate(frame: Frame) -> Frame:
