@@ -54,11 +54,11 @@ def daily_state(plan, year: int) -> Columns:
     """The year's daily state rows (also what frame rules of other assets compare their rows with)."""
     a, d = plan.assignment, plan.daily
     first, stop = year_days(year)
-    rows = (d["day"] >= first) & (d["day"] < stop)
+    rows = np.flatnonzero((d["day"] >= first) & (d["day"] < stop))  # gathered by index: one scan, not one per column
     ass = d["assignment"][rows]
     deaths = d["base"][rows] + d["event"][rows]
     return {
-        "year": np.full(rows.sum(), year, np.int16), "assignment_id": ass,
+        "year": np.full(len(rows), year, np.int16), "assignment_id": ass,
         "batch_id": a["batch"][ass - 1], "container_id": a["container"][ass - 1],
         "lifecycle_stage_id": (a["stage"][ass - 1] + 1).astype(np.int32),
         "state_date": epoch_days(d["day"][rows]), "population": d["pop"][rows], "avg_weight_g": d["weight"][rows],
@@ -118,18 +118,21 @@ def render_batches(plan, year: int) -> dict[Table, Columns]:
 def _opening(plan, year: int) -> dict[Table, Columns]:
     """Warm start: state on the first stored day of every open assignment, and each batch's life before it."""
     a, d = plan.assignment, plan.daily
-    on = (d["day"] == FIRST_STORED_DAY) if year == FIRST_YEAR else np.zeros(len(d["day"]), bool)
+    opening = year == FIRST_YEAR  # other years: empty tables, without a pass over the plan's days
+    none = np.zeros(0, np.int64)
+    on = np.flatnonzero(d["day"] == FIRST_STORED_DAY) if opening else none
     ass = d["assignment"][on]
     state = {"year": np.full(len(ass), year, np.int16), "assignment_id": ass, "batch_id": a["batch"][ass - 1],
              "state_date": epoch_days(np.full(len(ass), FIRST_STORED_DAY)), "population": d["pop"][on],
              "avg_weight_g": d["weight"][on],
              "biomass_kg": (d["pop"][on] * d["weight"][on].astype(np.float64) / 1000).astype(np.float32)}
     batches = np.unique(a["batch"][ass - 1])
-    before = d["day"] < FIRST_STORED_DAY
-    bb = a["batch"][d["assignment"] - 1]
-    sel = before & np.isin(bb, batches)
-    feed = np.bincount(np.searchsorted(batches, bb[sel]), weights=d["feed"][sel], minlength=len(batches))
-    dead = np.bincount(np.searchsorted(batches, bb[sel]), weights=(d["base"] + d["event"])[sel], minlength=len(batches))
+    before = np.flatnonzero(d["day"] < FIRST_STORED_DAY) if opening else none
+    bb = a["batch"][d["assignment"][before] - 1]
+    keep = np.isin(bb, batches)
+    sel, bb = before[keep], bb[keep]
+    feed = np.bincount(np.searchsorted(batches, bb), weights=d["feed"][sel], minlength=len(batches))
+    dead = np.bincount(np.searchsorted(batches, bb), weights=(d["base"][sel] + d["event"][sel]), minlength=len(batches))
     pop = np.bincount(np.searchsorted(batches, a["batch"][ass - 1]), weights=d["pop"][on], minlength=len(batches))
     totals = {"year": np.full(len(batches), year, np.int16), "batch_id": batches.astype(np.int32),
               "stocked_count": plan.batch["eggs"][batches - 1].astype(np.int32), "feed_kg_before": feed,
