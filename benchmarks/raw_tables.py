@@ -81,6 +81,33 @@ def asset_write_ratios(conn, tables: dict, run_scale: dict) -> dict:
     return out
 
 
+def measure(url: str, year: int, run_scale: dict | None = None, job_seconds: float | None = None) -> dict:
+    """Every yearly table's raw COPY (one stored year, scaled to all years) and, given the run that
+    generated the warehouse, each yearly asset's write phase against it and the whole job's ratio."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        stored: dict[str, int] = {}
+        for (rows,) in conn.execute("SELECT rows FROM meta.partition_load WHERE year > 0").fetchall():
+            for name, n in rows.items():
+                stored[name] = stored.get(name, 0) + int(n)
+        tables = {}
+        for table in (t for t in all_tables() if t.yearly and stored.get(t.qualified)):
+            r = raw_table(conn, table, year)
+            r["stored_rows_all_years"] = stored[table.qualified]
+            r["raw_seconds_all_years"] = round(r["seconds"] * stored[table.qualified] / max(r["rows"], 1), 2)
+            tables[table.qualified] = r
+            print(f"  {table.qualified:<42} {r['rows']:>11,} rows {r['seconds']:7.2f} s "
+                  f"{(r['rows_per_s'] or 0):>12,} rows/s -> {r['raw_seconds_all_years']:7.1f} s for all years", flush=True)
+        assets = asset_write_ratios(conn, tables, run_scale) if run_scale else None
+    total = round(sum(r["raw_seconds_all_years"] for r in tables.values()), 1)
+    job_seconds = job_seconds or (run_scale or {}).get("wall_s")
+    result = {"machine": machine(), "year": year, "tables": tables, "raw_seconds_all_years": total,
+              "stored_rows": sum(stored.values()), "job_seconds": job_seconds, "assets": assets,
+              "job_ratio_to_raw": round(job_seconds / total, 2) if job_seconds else None}
+    print(f"raw binary COPY of the stored rows, every yearly table in its own layout: {total} s"
+          + (f"; the whole job {job_seconds} s = {result['job_ratio_to_raw']}x raw" if job_seconds else ""))
+    return result
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("url")
@@ -93,28 +120,8 @@ def main(argv=None) -> int:
     if args.run:
         db = args.url.rsplit("/", 1)[-1]  # run.py names its databases aquamind_bench_<scale>
         run_scale = next(s for s in json.loads(args.run.read_text())["scales"] if db.endswith(f"_{s['scale']}"))
-        args.job_seconds = args.job_seconds or run_scale["wall_s"]
-    with psycopg.connect(args.url, autocommit=True) as conn:
-        stored: dict[str, int] = {}
-        for (rows,) in conn.execute("SELECT rows FROM meta.partition_load WHERE year > 0").fetchall():
-            for name, n in rows.items():
-                stored[name] = stored.get(name, 0) + int(n)
-        tables = {}
-        for table in (t for t in all_tables() if t.yearly and stored.get(t.qualified)):
-            r = raw_table(conn, table, args.year)
-            r["stored_rows_all_years"] = stored[table.qualified]
-            r["raw_seconds_all_years"] = round(r["seconds"] * stored[table.qualified] / max(r["rows"], 1), 2)
-            tables[table.qualified] = r
-            print(f"  {table.qualified:<42} {r['rows']:>11,} rows {r['seconds']:7.2f} s "
-                  f"{(r['rows_per_s'] or 0):>12,} rows/s -> {r['raw_seconds_all_years']:7.1f} s for all years", flush=True)
-        assets = asset_write_ratios(conn, tables, run_scale) if run_scale else None
-    total = round(sum(r["raw_seconds_all_years"] for r in tables.values()), 1)
-    result = {"machine": machine(), "year": args.year, "tables": tables, "raw_seconds_all_years": total,
-              "stored_rows": sum(stored.values()), "job_seconds": args.job_seconds, "assets": assets,
-              "run": args.run and args.run.name,
-              "job_ratio_to_raw": round(args.job_seconds / total, 2) if args.job_seconds else None}
-    print(f"raw binary COPY of the stored rows, every yearly table in its own layout: {total} s"
-          + (f"; the whole job {args.job_seconds} s = {result['job_ratio_to_raw']}x raw" if args.job_seconds else ""))
+    result = measure(args.url, args.year, run_scale, args.job_seconds)
+    result["run"] = args.run and args.run.name
     if args.out:
         args.out.write_text(json.dumps(result, indent=1) + "\n")
     return 0

@@ -10,7 +10,10 @@
    readings rate as a ratio to the raw rate; peak RSS; warehouse size; phase shares; dbt time;
 4. the readings path against raw COPY in turns, in the last scale's warehouse (--ab-rounds, year
    --ab-year): the ratio the readings target is held to, free of the server's drift over the run;
-5. the last scale again for one year alone (--one-year, default 2020): memory must not grow with years.
+5. raw binary COPY of the last scale's own stored rows, each yearly table in its own layout
+   (raw_tables.py), each yearly asset's write phase against it and the whole job's ratio;
+6. the last scale again for one year alone (--one-year, default 2020): memory must not grow with years;
+7. every writer-limit target judged on these figures (writer_targets.py).
 Prints it and writes JSON under benchmarks/results/.
 
     .venv/bin/python benchmarks/run.py [--scales tiny,small,full] [--years 2015-2024] [--raw-rows 10000000]
@@ -40,6 +43,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from copy_rate import RAW3, RAW7, make_data, raw_copy  # noqa: E402
 from readings_year import interleaved  # noqa: E402
+import raw_tables  # noqa: E402
+import writer_targets  # noqa: E402
 
 from aquamind_assets.runtime import database, settings  # noqa: E402
 
@@ -284,8 +289,10 @@ def main(argv=None) -> int:
         result["readings_interleaved"] = ab
         print(f"interleaved ({ab['repeat']} rounds, {ab['year']}): readings {ab['readings_median']:,} rows/s = "
               f"{ab['ratio']} of raw COPY {ab['raw_median']:,} rows/s", flush=True)
+    last = result["scales"][-1]
+    print("raw binary COPY of the last scale's stored rows, table by table:", flush=True)
+    result["raw_tables"] = raw_tables.measure(_url(f"aquamind_bench_{last['scale']}"), args.ab_year, last)
     if args.one_year:
-        last = result["scales"][-1]
         one = run_scale(last["scale"], f"{args.one_year}-{args.one_year}", db_suffix="_1y")
         ratio = last["peak_tree_rss_mib"] / max(one["peak_tree_rss_mib"], 1e-9)
         result["one_year"] = {k: one[k] for k in ("scale", "years", "exit_code", "wall_s", "peak_tree_rss_mib",
@@ -293,6 +300,9 @@ def main(argv=None) -> int:
         result["memory_years_ratio"] = round(ratio, 3)
         print(f"memory: {last['years']} peak {last['peak_tree_rss_mib']:,.0f} MiB vs {one['years']} alone "
               f"{one['peak_tree_rss_mib']:,.0f} MiB: {ratio:.2f}x", flush=True)
+    result["targets"] = writer_targets.verdicts(result)
+    print("writer-limit targets:")
+    writer_targets.report(result["targets"])
     print("scale curve:")
     for r in result["scales"]:
         rows = sum(int(m.get("dagster/row_count", 0)) for m in r["materializations"] if "duration_s" in m)
