@@ -196,3 +196,11 @@ def test_unknown_override_keys_property(key, value):
         assert value is not None
     else:
         assert value is None and isinstance(s, Scenario)  # None overrides are ignored
+
+
+@pytest.mark.parametrize("key", ["gutted_ratio", "transfer_loss", "eggs_per_batch"])
+def test_a_reversed_biology_range_is_refused_in_one_line(key):
+    low, high = {"gutted_ratio": (0.85, 0.83), "transfer_loss": (0.02, 0.01), "eggs_per_batch": (3.5e6, 3.0e6)}[key]
+    with pytest.raises(ScenarioError) as e:
+        load_scenario(biology={key: [low, high]})
+    assert "\n" not in str(e.value) and f"{key} is reversed" in str(e.value), str(e.value)

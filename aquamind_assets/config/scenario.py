@@ -90,6 +90,14 @@ class Biology(Strict):
     cleaning_days: dict[Literal["tray", "tank"], Annotated[int, Field(ge=0, le=90)]] = {"tray": 7, "tank": 14}
     lice_threshold: tuple[Positive, Positive] = (0.5, 1.0)  # Feb-June, July-Jan (adult females/fish)
 
+    @model_validator(mode="after")
+    def _ranges(self) -> "Biology":
+        for name in ("eggs_per_batch", "gutted_ratio", "transfer_loss"):
+            low, high = getattr(self, name)
+            if low > high:
+                raise ValueError(f"{name} is reversed: give (lowest, highest)")
+        return self
+
 
 class Scenario(Strict):
     name: str = "default"

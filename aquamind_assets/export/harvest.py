@@ -25,7 +25,8 @@ def _events(plan, sel: np.ndarray, year: int) -> dict[str, np.ndarray]:
 
 
 def _lots(plan, sel: np.ndarray, year: int) -> dict[str, np.ndarray]:
-    """Whole fish split by grade share, live weight by grade weight ratio (conserved), gutted 83-85 %."""
+    """Whole fish split by grade share, live weight by grade weight ratio (conserved), gutted at a share
+    drawn per event from the scenario's `gutted_ratio` band."""
     h = plan.harvest
     shares = np.array([g[0] for g in GRADES])
     ratio = np.array([g[1] for g in GRADES])
@@ -36,7 +37,7 @@ def _lots(plan, sel: np.ndarray, year: int) -> dict[str, np.ndarray]:
         counts[1] += n - counts.sum()
         weights = counts * ratio
         live = w * n / 1000 * weights / max(weights.sum(), 1)
-        gut = live * stream(int(plan.stats["seed"]), "gutting", int(i)).uniform(0.83, 0.85)
+        gut = live * stream(int(plan.stats["seed"]), "gutting", int(i)).uniform(*plan.stats["gutted_ratio"])
         for gi in range(len(GRADES)):
             for k, v in zip(LOT_COLUMNS, ((i + 1) * 10 + gi + 1, i + 1, h["assignment"][i], epoch_days(h["day"][i]),
                                           gi + 1, counts[gi], live[gi], gut[gi])):

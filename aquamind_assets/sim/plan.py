@@ -113,7 +113,7 @@ def grow_at_sea(ctx: PlanContext, bidx: int, bid: int, geo: int, prev: Chunk, si
     target = float(rng.normal(*b.harvest_live_kg[GEOS[geo]]) * 1000)
     run = run_sea(stream(ctx.seed, "sea", bidx), geo, transfer_day, n0, w0, tgc_sea, target,
                   climate.sea_temp[area - 1], climate.env_mortality[area - 1], climate.feed_factor[area - 1],
-                  b.sea_monthly_mortality_pct[GEOS[geo]], outbreaks)
+                  b.sea_monthly_mortality_pct[GEOS[geo]], outbreaks, b.lice_threshold)
     builder.add_sea(bid, pens, run, climate.sea_temp[area - 1], prev, tgc_sea, rng)
     harvested = bool((run.ends > 0).all())
     for ob in outbreaks:

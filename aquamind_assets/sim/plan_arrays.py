@@ -97,4 +97,5 @@ def freeze(b: PlanBuilder) -> Plan:
         treatment=_arr(b.rows["treatment"], ("assignment", "batch", "day", "type", "lice_before", "outcome")),
         lice=_arr(b.rows["lice"], ("assignment", "batch", "day", "observed", "level")),
         outbreak=_arr(b.rows["outbreak"], ("batch", "disease", "start", "end", "area")),
-        stats={**b.stats, "seed": seed, "cadence_multiplier": b.scenario.scale_spec.cadence_multiplier})
+        stats={**b.stats, "seed": seed, "cadence_multiplier": b.scenario.scale_spec.cadence_multiplier,
+               "gutted_ratio": tuple(b.scenario.biology.gutted_ratio)})

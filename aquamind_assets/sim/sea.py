@@ -63,8 +63,9 @@ class SeaRun:
 H2O2_FO_UNTIL = 2016  # Faroese farms still used hydrogen peroxide baths often before this year
 
 
-def _threshold(day: int) -> float:
-    return 0.5 if 2 <= MONTH[day] <= 6 else 1.0
+def _threshold(day: int, threshold: tuple[float, float]) -> float:
+    """Adult females per fish above which a pen is treated: (Feb-June, July-Jan), the scenario's."""
+    return threshold[0] if 2 <= MONTH[day] <= 6 else threshold[1]
 
 
 @dataclass
@@ -141,7 +142,7 @@ def _treat_lice(run: SeaRun, pens: _Pens, p: int, d: int, i: int, observed: floa
 
 
 def _count_lice(run: SeaRun, pens: _Pens, geo: int, d: int, i: int, level: np.ndarray, target_g: float,
-                deaths: tuple[np.ndarray, np.ndarray], rng) -> None:
+                deaths: tuple[np.ndarray, np.ndarray], threshold: tuple[float, float], rng) -> None:
     """Count every active pen; a count grades the last treatment and may call for the next one."""
     for p in np.flatnonzero(pens.active):
         observed = rng.poisson(level[p] * 20) / 20.0
@@ -151,7 +152,7 @@ def _count_lice(run: SeaRun, pens: _Pens, geo: int, d: int, i: int, level: np.nd
             before = run.treatments[k][3]
             outcome = "successful" if observed < 0.5 * before else "partial" if observed < 0.9 * before else "unsuccessful"
             run.treatments[k] = run.treatments[k][:4] + (outcome,)
-        if (observed > _threshold(d) and d - pens.last_treat[p] >= 14 and d + 1 < N_DAYS
+        if (observed > _threshold(d, threshold) and d - pens.last_treat[p] >= 14 and d + 1 < N_DAYS
                 and pens.harvest_day is None):
             code = _lice_method(geo, d, pens.cbrt[p] ** 3 > 0.85 * target_g, rng)
             _treat_lice(run, pens, p, d, i, observed, code, deaths, rng)
@@ -198,7 +199,8 @@ def _sea_run(start: int, n_pens: int, length: int) -> SeaRun:
 
 def run_sea(rng: np.random.Generator, geo: int, start: int, n0: np.ndarray, w0: float, tgc: float,
             target_g: float, temp: np.ndarray, env_mort: np.ndarray, feed_factor: np.ndarray,
-            monthly_mortality_pct: float, outbreaks: list[Outbreak]) -> SeaRun:
+            monthly_mortality_pct: float, outbreaks: list[Outbreak],
+            lice_threshold: tuple[float, float] = (0.5, 1.0)) -> SeaRun:
     n_pens = len(n0)
     length = min(MAX_SEA_DAYS, N_DAYS - start)
     run = _sea_run(start, n_pens, length)
@@ -219,7 +221,7 @@ def run_sea(rng: np.random.Generator, geo: int, start: int, n0: np.ndarray, w0: 
         run.event_cause[:, i] = ev_cause
         level = _lice_level(geo, i, d, pens, rng)
         if i % COUNT_EVERY[geo] == 3:
-            _count_lice(run, pens, geo, d, i, level, target_g, (db, de), rng)
+            _count_lice(run, pens, geo, d, i, level, target_g, (db, de), lice_threshold, rng)
         _treat_diseases(run, pens, d, outbreaks)
         deaths = np.minimum(db + de, pens.alive)
         de = np.minimum(de, deaths)

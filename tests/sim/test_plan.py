@@ -16,8 +16,9 @@ from aquamind_assets.export.mortality import render_mortality
 from aquamind_assets.sim import biology as bio
 from aquamind_assets.sim.calendar import EPOCH_OFFSET, FIRST_STORED_DAY, N_DAYS, day_of, year_days
 from aquamind_assets.sim.plan import build_plan
-from aquamind_assets.sim.reference import DURATION, WITHHOLDING
+from aquamind_assets.sim.reference import DURATION, TREATMENTS, WITHHOLDING
 from aquamind_assets.sim.sea import base_season
+from aquamind_assets.warehouse.tables import HARVEST_LOT
 
 
 @pytest.fixture(scope="module")
@@ -339,3 +340,19 @@ def test_sea_base_mortality_is_lowest_in_may_june():
     assert 121 <= doy[np.argmin(f)] <= 181
     assert abs(f[-1] - f[0]) < 0.02  # 31 December to 1 January
     assert np.abs(np.diff(f)).max() < 0.02
+
+
+def test_lice_threshold_and_gutted_ratio_drive_the_data(plan):
+    """The scenario's lice threshold decides when pens are treated, and its gutted ratio the gutted
+    weight of every harvest lot: changing them changes the rows, in the direction they say."""
+    lenient = build_plan(load_scenario(scale="tiny", biology={"lice_threshold": [3.0, 3.0],
+                                                               "gutted_ratio": [0.70, 0.72]}))
+    lice_types = [t[0] for t in TREATMENTS if t[3] == "lice"]
+    lice_treatments = lambda p: int(np.isin(p.treatment["type"], lice_types).sum())  # noqa: E731
+    assert lice_treatments(lenient) < lice_treatments(plan)
+    for p, (low, high) in ((plan, (0.83, 0.85)), (lenient, (0.70, 0.72))):
+        lots = [render_harvest(p, y)[HARVEST_LOT] for y in range(2015, 2025)]
+        live = np.concatenate([lot["live_weight_kg"] for lot in lots])
+        gutted = np.concatenate([lot["gutted_weight_kg"] for lot in lots])
+        share = gutted[live > 0] / live[live > 0]
+        assert len(share) and low - 1e-9 <= share.min() and share.max() <= high + 1e-9, (share.min(), share.max())
