@@ -356,3 +356,18 @@ def test_lice_threshold_and_gutted_ratio_drive_the_data(plan):
         gutted = np.concatenate([lot["gutted_weight_kg"] for lot in lots])
         share = gutted[live > 0] / live[live > 0]
         assert len(share) and low - 1e-9 <= share.min() and share.max() <= high + 1e-9, (share.min(), share.max())
+
+
+def test_harvest_grades_follow_the_pens_weight(plan):
+    """REFERENCE 9.5: grades by size and quality. Heavier pens put more of their fish in the superior
+    grade; every pen loses some fish to quality downgrades (B, C, reject) whatever its weight."""
+    lots = [render_harvest(plan, y)[HARVEST_LOT] for y in range(2015, 2025)]
+    grade = np.concatenate([lot["product_grade_id"] for lot in lots])
+    fish = np.concatenate([lot["unit_count"] for lot in lots]).reshape(-1, 5).astype(np.float64)
+    live = np.concatenate([lot["live_weight_kg"] for lot in lots]).reshape(-1, 5).sum(axis=1)
+    assert (grade.reshape(-1, 5) == np.arange(1, 6)).all()
+    per_fish = live / fish.sum(axis=1)
+    superior = fish[:, 0] / fish.sum(axis=1)
+    heavy = per_fish >= np.median(per_fish)
+    assert superior[heavy].mean() > superior[~heavy].mean()
+    assert (fish[:, 4] > 0).mean() > 0.9 and (fish[:, 2:].sum(axis=1) / fish.sum(axis=1)).min() >= 0.02
