@@ -54,7 +54,7 @@ gqlh = _load_helper()
 class E2EEnv:
     db_url: str          # warehouse, postgresql:// form
     dagster_url: str     # <warehouse>_dagster
-    home: Path           # tmp DAGSTER_HOME (dagster.yaml copy, faults/, plan cache, logs)
+    home: Path           # tmp DAGSTER_HOME (dagster.yaml copy, faults/, plan cache, logs, reports/)
     env: dict[str, str]  # environment of every process we start
 
     def fault(self, asset: str, year: int | str) -> Path:
@@ -73,7 +73,8 @@ def e2e_env(db_url, admin_url, tmp_path_factory):
     base = {k: v for k, v in os.environ.items()
             if k not in ("AQUAMIND_SCENARIO", "AQUAMIND_SEED", "AQUAMIND_REPLACE_ALL", settings.DAGSTER_URL_VAR)}
     env = {**base, **settings.export_env(resolved, env={"DAGSTER_HOME": str(home)}),
-           settings.WAREHOUSE_URL_VAR: db_url, "AQUAMIND_SCALE": "tiny"}
+           settings.WAREHOUSE_URL_VAR: db_url, "AQUAMIND_SCALE": "tiny",
+           settings.REPORT_DIR_VAR: str(home / "reports")}  # not the checkout's reports/
     assert env["DAGSTER_HOME"] == str(home) and env["DAGSTER_PG_DB"] == resolved.dagster_dbname
     try:
         yield E2EEnv(db_url=db_url, dagster_url=resolved.dagster_url, home=home, env=env)
