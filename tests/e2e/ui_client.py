@@ -207,6 +207,14 @@ class DagsterGraphQL:
                           {"id": run_id})
         return _ok(data["runOrError"], "Run")
 
+    def runs(self, tags: dict[str, str] | None = None, limit: int = 20) -> list[dict]:
+        """Runs (newest first) carrying every one of `tags`, with the assets each one selects."""
+        data = self.query(f"""query Runs($f: RunsFilter, $n: Int) {{ runsOrError(filter: $f, limit: $n) {{ __typename
+            ... on Runs {{ results {{ {RUN_FIELDS} assetSelection {{ path }} }} }}
+            ... on Error {{ message }} ... on PythonError {{ message }} }} }}""",
+                          {"f": {"tags": [{"key": k, "value": v} for k, v in (tags or {}).items()]}, "n": limit})
+        return _ok(data["runsOrError"], "Runs")["results"]
+
     def wait_run(self, run_id: str, timeout: float = 300.0, poll: float = 1.0,
                  alive: Callable[[], str | None] | None = None) -> dict:
         deadline = time.monotonic() + timeout
