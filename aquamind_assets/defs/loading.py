@@ -93,8 +93,13 @@ def slices(n: int) -> Iterable[tuple[int, int]]:
 
 
 def frames(plan, year: int, render: Render) -> Iterable[Frame]:
+    """A renderer's frames, validated. A renderer that returns whole tables (a dict) has them sliced
+    (see slices); one that yields its own chunks (readings, meals) streams already."""
     items = render(plan, year)
-    for table, cols in (items.items() if isinstance(items, dict) else items):
+    if not isinstance(items, dict):
+        yield from (validate(Frame(table, cols)) for table, cols in items)
+        return
+    for table, cols in items.items():
         n = len(next(iter(cols.values()), ()))
         if n == 0:
             yield validate(Frame(table, cols))
