@@ -10,7 +10,7 @@ import sys
 
 from ..config.scenario import ScenarioError
 from ..runtime.database import DatabaseUnreachable
-from ..runtime.settings import InvalidDatabaseURL
+from ..runtime.settings import InvalidSetting
 from ..warehouse.storage import StorageError
 from .errors import CliError
 from .parser import parser
@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return _dispatch(args)
-    except (CliError, ScenarioError, DatabaseUnreachable, InvalidDatabaseURL, StorageError) as e:
+    except (CliError, ScenarioError, DatabaseUnreachable, InvalidSetting, StorageError) as e:  # InvalidDatabaseURL too
         print(f"aquamind: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

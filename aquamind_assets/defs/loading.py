@@ -5,6 +5,7 @@ is being COPYed (in the writer's thread); the asset's SQL rules run inside the y
 transaction and come back as Dagster asset check results.
 """
 
+import re
 import resource
 import time
 import warnings
@@ -79,6 +80,34 @@ def lock_failure(e: BaseException, warehouse: Warehouse, asset: str, year: int, 
     return dg.Failure(description=f"{asset} {year}: {line} ({tail})", allow_retries=not deadlock_again)
 
 
+_COPY_CONTEXT = re.compile(r"\bCOPY ([a-z_][a-z0-9_]*),")
+
+
+def disk_full_failure(e: psycopg.errors.DiskFull, warehouse: Warehouse, asset: str, year: int) -> dg.Failure:
+    """The server ran out of disk while writing the year (ENOSPC): one line naming disk space, the
+    table (the COPY's context names the partition; else the asset's tables) and its tablespace
+    (looked up on a fresh connection). Not retried: the same year would fill the disk again."""
+    tables = {TABLES[t].partition_name(year): TABLES[t] for t in SPECS[asset].tables}
+    m = _COPY_CONTEXT.search(getattr(e.diag, "context", "") or "")
+    table = tables.get(m[1]) if m else None
+    where = f"{table.schema}.{m[1]}" if table else "one of " + ", ".join(SPECS[asset].tables)
+    if table is not None:
+        try:  # a courtesy: the line names the table either way
+            with warehouse.connect() as conn:
+                row = conn.execute("""SELECT coalesce(t.spcname, 'pg_default'), coalesce(pg_tablespace_location(t.oid), '')
+                                      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                                      LEFT JOIN pg_tablespace t ON t.oid = c.reltablespace
+                                      WHERE n.nspname = %s AND c.relname = %s""", (table.schema, m[1])).fetchone()
+            if row:
+                where += f" (tablespace {row[0]}" + (f" at {row[1]}" if row[1] else "") + ")"
+        except psycopg.Error:
+            pass
+    first = (str(e).strip().splitlines() or ["no space left on device"])[0]
+    return dg.Failure(description=f"{asset} {year}: out of disk space writing {where}: {first} (rolled back, "
+                                  "the previous version of the year is kept; make room and rerun)",
+                      allow_retries=False)
+
+
 FIRST_SLICE = 16_384  # rows checked before the first COPY bytes leave; slices then double to CHUNK_ROWS
 
 
@@ -116,7 +145,8 @@ def write_year(conn, plan, asset: str, year: int, *, scenario_hash: str, replace
     tables = [TABLES[t] for t in spec.tables]
     with YearLoad(conn, asset=asset, year=year, tables=tables,
                   scenario_hash=scenario_hash, code_version=code_version(), checks=spec.rules,
-                  replace_all=replace_all, on_phase=on_phase, source=plan) as load:
+                  replace_all=replace_all, on_phase=on_phase, source=plan,
+                  lock_timeout_s=settings.lock_timeout_s()) as load:
         load.write_stream(frames(plan, year, spec.render))
     res = load.result
     res.storage = storage
@@ -143,10 +173,12 @@ def load_year(context: dg.AssetExecutionContext, warehouse: Warehouse, asset: st
             yield check_result(r)
         raise dg.Failure(description=str(e), allow_retries=False,
                          metadata={"failed_rule": e.result.name, "sample": dg.MetadataValue.json(e.result.sample)})
-    except (FrameInvalid, ScenarioMismatch, ScenarioError, StorageError) as e:  # not transient: no retry
+    except (FrameInvalid, ScenarioMismatch, ScenarioError, StorageError, settings.InvalidSetting) as e:  # no retry
         raise dg.Failure(description=str(e), allow_retries=False) from None
     except LOCK_ERRORS as e:
         raise lock_failure(e, warehouse, asset, year, context.retry_number) from None
+    except psycopg.errors.DiskFull as e:  # an OperationalError, but not a transient one
+        raise disk_full_failure(e, warehouse, asset, year) from None
     except psycopg.OperationalError as e:  # transient (restart, network): one line, RetryPolicy retries
         first = (str(e).strip().splitlines() or ["connection lost"])[0]
         raise dg.Failure(description=f"lost the warehouse connection while loading {asset} {year} "

@@ -23,7 +23,11 @@ DAGSTER_SUFFIX = "_dagster"
 _SCHEMES = {"postgresql", "postgres"}
 
 
-class InvalidDatabaseURL(ValueError):
+class InvalidSetting(ValueError):
+    """A setting from the environment that cannot be used; str() is one line naming the variable."""
+
+
+class InvalidDatabaseURL(InvalidSetting):
     """A database URL that cannot be used; str() is one line and never shows the password."""
 
 
@@ -78,6 +82,28 @@ class RunChoice:
 
 def environment() -> Mapping[str, str]:
     return os.environ
+
+
+LOCK_TIMEOUT_VAR = "AQUAMIND_LOCK_TIMEOUT_S"
+DEFAULT_LOCK_TIMEOUT_S = 60.0
+MAX_LOCK_TIMEOUT_S = 86_400.0
+
+
+def lock_timeout_s(env: Mapping[str, str] | None = None) -> float:
+    """How long a load waits for a lock held by a client that is not another running load (seconds,
+    AQUAMIND_LOCK_TIMEOUT_S, default 60), before it fails naming that client (warehouse/locks.py).
+    Refused in one line unless a number of seconds in (0, 86400]."""
+    raw = ((env if env is not None else os.environ).get(LOCK_TIMEOUT_VAR) or "").strip()
+    if not raw:
+        return DEFAULT_LOCK_TIMEOUT_S
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value <= MAX_LOCK_TIMEOUT_S:  # also refuses nan and inf
+        raise InvalidSetting(f"{LOCK_TIMEOUT_VAR}={raw!r} must be a number of seconds greater than 0 and at most "
+                             f"{MAX_LOCK_TIMEOUT_S:.0f} (default {DEFAULT_LOCK_TIMEOUT_S:.0f})")
+    return value
 
 
 def storage(env: Mapping[str, str] | None = None) -> str:

@@ -1,7 +1,8 @@
 """Atomic, idempotent replacement of one asset's year (YearLoad; static tables: static_load.py).
 
 Everything happens in one transaction: advisory lock, every relation lock the load will need
-(taken up front in one global order, see locks.py), scenario check, TRUNCATE, COPY FREEZE,
+(taken up front in one global order, see locks.py; `lock_timeout_s` bounds the wait for a client
+that is not another running load, as SET LOCAL lock_timeout), scenario check, TRUNCATE, COPY FREEZE,
 btree indexes, ANALYZE, checks, meta.partition_load. A failed check, an exception or a killed
 process rolls back, and the previous version of the year stays as it was. TRUNCATE is
 transactional in PostgreSQL; it also lets COPY FREEZE write rows already frozen and all-visible.
@@ -33,8 +34,10 @@ class _Load:
 
     def __init__(self, conn, *, asset: str, tables, scenario_hash: str, code_version: str,
                  checks=(), replace_all: bool = False, analyze: bool = True,
-                 queue_size: int = 4, chunk_rows: int = CHUNK_ROWS, on_phase=None, source=None):
+                 queue_size: int = 4, chunk_rows: int = CHUNK_ROWS, on_phase=None, source=None,
+                 lock_timeout_s: float | None = None):
         self.conn, self.asset = conn, asset
+        self.lock_timeout_s = lock_timeout_s  # None: the server's or the session's lock_timeout
         self.tables: dict[str, Table] = {t.qualified: t for t in tables}
         self.scenario_hash, self.code_version = scenario_hash, code_version
         self.checks: list[Check] = [c for c in checks if not isinstance(c, FRAME_RULES)]
@@ -86,6 +89,9 @@ class _Load:
         try:
             self._cur = self.conn.cursor(row_factory=tuple_row)
             self._lock()
+            if self.lock_timeout_s is not None:  # after the (asset, year) lock: another writer of the year is awaited
+                self._cur.execute("SELECT set_config('lock_timeout', %s, true)",
+                                  (f"{max(1, round(self.lock_timeout_s * 1000))}ms",))
             self._take_locks()
             self._t0 = self._mark = time.perf_counter()
             self._lock_wait = self._t0 - t0

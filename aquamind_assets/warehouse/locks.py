@@ -29,6 +29,7 @@ tests run every asset's load with it to show the plan covers every statement.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -157,16 +158,95 @@ class LockConflict(Exception):
         self.kind, self.relation, self.mode = kind, relation, mode
 
 
+# which held modes keep a LOCK of each mode waiting (the server's conflict table)
+CONFLICTS = {ACCESS_SHARE: ["AccessExclusiveLock"],
+             ROW_EXCLUSIVE: ["ShareLock", "ShareRowExclusiveLock", "ExclusiveLock", "AccessExclusiveLock"],
+             SHARE_UPDATE_EXCLUSIVE: ["ShareUpdateExclusiveLock", "ShareLock", "ShareRowExclusiveLock",
+                                      "ExclusiveLock", "AccessExclusiveLock"],
+             ACCESS_EXCLUSIVE: ["AccessShareLock", "RowShareLock", "RowExclusiveLock", "ShareUpdateExclusiveLock",
+                                "ShareLock", "ShareRowExclusiveLock", "ExclusiveLock", "AccessExclusiveLock"]}
+
+
+@dataclass(frozen=True)
+class Holder:
+    """A client holding (or queued ahead for) a lock a load waits for, from pg_locks and pg_stat_activity."""
+
+    pid: int
+    application: str
+    client: str
+    state: str
+    idle_s: float  # since its last statement began or ended (pg_stat_activity.state_change)
+    query: str
+    running_load: bool  # another load (holds an (asset, year) advisory lock) that is not stalled
+
+    def __str__(self) -> str:
+        query = re.sub(r"(?i)(password\s*)'[^']*'", r"\1'***'", self.query)
+        query = query if len(query) <= 120 else query[:117] + "..."
+        app = f"application {self.application!r}" if self.application else "no application_name"
+        return (f"pid {self.pid}, {app}, client {self.client}, {self.state or 'state unknown'} for {self.idle_s:.0f} s, "
+                f"{'running' if self.state == 'active' else 'last statement'} {query!r}")
+
+
+def blockers(cur, schema: str, name: str, mode: str) -> list[Holder]:
+    """Who keeps a LOCK of `mode` on schema.name waiting: the clients holding a conflicting mode
+    (or, when none holds one, those queued ahead with one). A holder counts as a running load while
+    it holds a load's (asset, year) advisory lock and has not sat idle in its transaction longer
+    than this transaction's lock_timeout."""
+    rows = cur.execute(
+        """SELECT a.pid, coalesce(a.application_name, ''),
+                  coalesce(host(a.client_addr), CASE WHEN a.client_port = -1 THEN 'local socket' ELSE 'unknown' END),
+                  coalesce(a.state, ''), extract(epoch FROM clock_timestamp() - a.state_change)::float8,
+                  regexp_replace(coalesce(a.query, ''), '[[:space:]]+', ' ', 'g'),
+                  EXISTS (SELECT 1 FROM pg_locks v WHERE v.pid = a.pid AND v.locktype = 'advisory' AND v.granted
+                            AND v.objsubid = 2 AND v.database = (SELECT oid FROM pg_database WHERE datname = current_database()))
+                    AND (a.state = 'active' OR clock_timestamp() - a.state_change
+                         < greatest(current_setting('lock_timeout')::interval, interval '1 second')),
+                  l.granted
+           FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+           WHERE l.locktype = 'relation' AND l.relation = (quote_ident(%s) || '.' || quote_ident(%s))::regclass
+             AND l.pid <> pg_backend_pid() AND l.mode = ANY(%s)
+           ORDER BY l.granted DESC, a.xact_start, a.pid""", (schema, name, CONFLICTS[mode])).fetchall()
+    granted = [r for r in rows if r[-1]]
+    seen, out = set(), []
+    for r in granted or rows:
+        if r[0] not in seen:
+            seen.add(r[0])
+            out.append(Holder(*r[:-1]))
+    return out
+
+
+def _held_by(holders: list[Holder]) -> str:
+    if not holders:
+        return "no holder found any more"
+    shown = "; ".join(str(h) for h in holders[:3])
+    return "held by " + shown + (f"; and {len(holders) - 3} more" if len(holders) > 3 else "")
+
+
 def acquire(cur, plan: LockPlan) -> None:
     """LOCK TABLE ONLY each relation of the plan, in the plan's order, one statement each, so a
-    failure names the relation it was waiting for."""
+    failure names the relation it was waiting for. Each LOCK runs in a savepoint: when the
+    transaction's lock_timeout runs out, the load looks up who holds the relation. Another running
+    load is waited for again (loads always finish, and cannot wait for each other in a cycle, see
+    above); any other client, or a load idle in its transaction longer than the timeout, makes the
+    load fail with a LockConflict naming the relation and the holder (pid, application, client,
+    state, statement)."""
     for schema, name, mode in plan.ordered():
-        try:
-            cur.execute(sql.SQL("LOCK TABLE ONLY {}.{} IN {} MODE").format(
-                sql.Identifier(schema), sql.Identifier(name), _MODE_SQL[mode]))
-        except (errors.DeadlockDetected, errors.LockNotAvailable) as e:
-            kind = "deadlock" if isinstance(e, errors.DeadlockDetected) else "lock timeout"
-            raise LockConflict(kind, f"{schema}.{name}", mode) from e
+        lock = sql.SQL("LOCK TABLE ONLY {}.{} IN {} MODE").format(
+            sql.Identifier(schema), sql.Identifier(name), _MODE_SQL[mode])
+        t0 = time.monotonic()
+        while True:
+            try:
+                cur.execute(sql.SQL("SAVEPOINT aquamind_lock; {}; RELEASE SAVEPOINT aquamind_lock").format(lock))
+                break
+            except errors.DeadlockDetected as e:
+                raise LockConflict("deadlock", f"{schema}.{name}", mode) from e
+            except errors.LockNotAvailable as e:
+                cur.execute("ROLLBACK TO SAVEPOINT aquamind_lock; RELEASE SAVEPOINT aquamind_lock")
+                holders = blockers(cur, schema, name, mode)
+                if holders and all(h.running_load for h in holders):
+                    continue
+                raise LockConflict("lock timeout", f"{schema}.{name}", mode,
+                                   f"after {time.monotonic() - t0:.1f} s; {_held_by(holders)}") from e
 
 
 _RELATION = re.compile(r"on relation (\d+) of database")
