@@ -19,6 +19,12 @@ from .settings import (DAGSTER_SUFFIX, DAGSTER_URL_VAR, EMBEDDED_DBNAME, WAREHOU
                        _build, _parse, _Parts, dagster_home, environment)
 
 _FIX = f"start it or set {WAREHOUSE_URL_VAR}; `aquamind db up` starts the embedded one"
+# which storage a message is about: the warehouse and Dagster's storage may be on different servers
+WHICH = {WAREHOUSE_URL_VAR: f"the warehouse ({WAREHOUSE_URL_VAR})",
+         DAGSTER_URL_VAR: f"Dagster's storage ({DAGSTER_URL_VAR})"}
+FIXES = {WAREHOUSE_URL_VAR: _FIX,
+         DAGSTER_URL_VAR: f"start it or set {DAGSTER_URL_VAR} (default: the warehouse server, database "
+                          f"<warehouse>{DAGSTER_SUFFIX}); nothing was written to the warehouse"}
 
 
 class DatabaseUnreachable(RuntimeError):
@@ -90,7 +96,8 @@ def check_reachable(settings: DatabaseSettings, timeout: float = 3.0) -> None:
             "connection refused" if isinstance(exc, ConnectionRefusedError)
             else (exc.strerror or type(exc).__name__).lower()
         )
-        raise DatabaseUnreachable(f"cannot reach PostgreSQL at {where} ({reason}); {_FIX}") from None
+        raise DatabaseUnreachable(f"{WHICH[WAREHOUSE_URL_VAR]} is unavailable: cannot reach PostgreSQL at {where} "
+                                  f"({reason}); {_FIX}") from None
     import psycopg
 
     try:
@@ -101,7 +108,8 @@ def check_reachable(settings: DatabaseSettings, timeout: float = 3.0) -> None:
         if f'database "{settings.dbname}" does not exist' in msg:
             return  # the server answered; ensure_databases() creates the database
         raise DatabaseUnreachable(
-            f"PostgreSQL at {where} refused user {settings.user!r}: {msg}; check {WAREHOUSE_URL_VAR}"
+            f"{WHICH[WAREHOUSE_URL_VAR]} is unavailable: PostgreSQL at {where} refused user {settings.user!r}: "
+            f"{msg}; check {WAREHOUSE_URL_VAR}"
         ) from None
 
 
@@ -118,7 +126,7 @@ def _ensure_one(url: str, var: str) -> bool:
         msg = _one_line(exc, parts.password)
         if f'database "{parts.dbname}" does not exist' not in msg:
             raise DatabaseUnreachable(
-                f"cannot use PostgreSQL at {parts.host}:{parts.port}: {msg}; {_FIX}"
+                f"{WHICH[var]} is unavailable: cannot use PostgreSQL at {parts.host}:{parts.port}: {msg}; {FIXES[var]}"
             ) from None
     try:
         with _connect(_build(parts, "postgres"), 5) as conn:
@@ -127,8 +135,8 @@ def _ensure_one(url: str, var: str) -> bool:
             except (errors.DuplicateDatabase, errors.UniqueViolation):  # another process won the race
                 return False
     except psycopg.OperationalError as exc:
-        raise DatabaseUnreachable(f"cannot create database {parts.dbname!r} at {parts.host}:{parts.port}: "
-                                  f"{_one_line(exc, parts.password)}; {_FIX}") from None
+        raise DatabaseUnreachable(f"{WHICH[var]} is unavailable: cannot create database {parts.dbname!r} at "
+                                  f"{parts.host}:{parts.port}: {_one_line(exc, parts.password)}; {FIXES[var]}") from None
     return True
 
 
