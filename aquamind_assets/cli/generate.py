@@ -29,7 +29,7 @@ def _check_disk(scenario, years) -> None:
     ensure_built(scenario)  # raises if the simulation's child process fails
     print(f"plan: simulated or found in the cache in {time.perf_counter() - t0:.1f} s", flush=True)
     plan = get_plan(scenario)
-    rows = estimate_readings(plan, years, scenario.scale_spec.cadence_multiplier)
+    rows = estimate_readings(plan, years, scenario.scale_spec.cadence_multiplier, scenario.scale_spec.readings_cadence)
     need = rows * 75 + len(plan.daily["day"]) * 120  # bytes per stored row incl. headers (measured)
     del plan
     release()
@@ -141,17 +141,19 @@ def generate(args) -> int:
     scenario = load_scenario(args.scenario, scale=args.scale, seed=args.seed)
     first, last = parse_years(args.years)
     years = list(range(first, last + 1))
-    url = connect().warehouse_url
+    resolved = connect()
+    url = resolved.warehouse_url
     choice = settings.RunChoice(scenario_file=args.scenario and os.path.abspath(args.scenario),
                                 scale=scenario.scale, seed=scenario.seed, replace_all=bool(args.replace_all))
     storage = _check_storage(url)
     from ..runtime import generate_lease
 
     with generate_lease.hold():  # the UI's automation leaves dbt to this run meanwhile
-        return _generate(args, scenario, years, url, choice, storage)
+        return _generate(args, scenario, years, url, choice, storage, embedded=resolved.source == "embedded")
 
 
-def _generate(args, scenario, years: list[int], url: str, choice: settings.RunChoice, storage: str) -> int:
+def _generate(args, scenario, years: list[int], url: str, choice: settings.RunChoice, storage: str,
+              embedded: bool = False) -> int:
     first, last = years[0], years[-1]
     t0 = time.perf_counter()
     print(f"aquamind generate: scale {scenario.scale}, seed {scenario.seed}, years {first}-{last}, "
@@ -172,7 +174,8 @@ def _generate(args, scenario, years: list[int], url: str, choice: settings.RunCh
 
         build_and_report(Warehouse.of(url, choice), years=(first, last))
     print(f"done in {time.perf_counter() - t0:.1f} s")
-    print(closing_hint(embedded=connect(start_embedded=False).source == "embedded"))
+    # the server resolved at the start: connect() exported its URL, so resolving again finds "env"
+    print(closing_hint(embedded=embedded))
     return 0
 
 

@@ -42,6 +42,8 @@ class Scale(Strict):
     batches_per_year: dict[Geo, Annotated[float, Field(gt=0, le=40, allow_inf_nan=False)]]
     fish_scale: float = Field(gt=0, le=1.0)  # multiplies egg numbers (tiny/small keep units few)
     cadence_multiplier: int = Field(1, ge=1, le=4)  # 2 doubles every sensor's readings per day
+    # "reference": docs/domain.md §7.1's 6-16 readings a day per parameter (sim/readings.py CADENCES)
+    readings_cadence: Literal["default", "reference"] = "default"
 
     @model_validator(mode="after")
     def _complete(self) -> "Scale":

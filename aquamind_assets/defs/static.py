@@ -8,6 +8,7 @@ import dagster as dg
 from ..runtime import settings
 from ..runtime.plan_cache import code_version
 from ..rules.catalogue import STATIC_ASSET, at_load, publish
+from ..sim.readings import readings_per_day
 from ..sim.reference import reference_tables
 from ..config.scenario import ScenarioError
 from ..warehouse.validation import FrameInvalid, validate
@@ -40,7 +41,8 @@ def static_assets(context: dg.AssetExecutionContext, warehouse: Warehouse):
     scenario = warehouse.scenario()
     plan = warehouse.plan(log=context.log.info)
     infra = {f"infrastructure.{k}": v for k, v in plan.infra.tables.items()}
-    ref = reference_tables()
+    ref = reference_tables(readings_per_day(int(plan.stats.get("cadence_multiplier", 1)),
+                                            plan.stats.get("readings_cadence", "default")))
     with warehouse.connect() as conn:
         try:
             ensure_warehouse(conn, storage=settings.storage())

@@ -41,13 +41,13 @@ def _chunk(plan, lay: ReadingLayout, year: int, idx: np.ndarray, c: np.ndarray) 
 
 
 def render_readings(plan, year: int, chunk_rows: int = 2_000_000, cadence_multiplier: int = 1,
-                    first_chunk_rows: int | None = None) -> Iterator[dict[str, np.ndarray]]:
+                    first_chunk_rows: int | None = None, cadence: str = "default") -> Iterator[dict[str, np.ndarray]]:
     """environmental.environmental_reading for one year, in chunks of at most chunk_rows rows
     (the first of at most first_chunk_rows: a small one gets the COPY going sooner).
 
     Rows are ordered by (day, container, sensor, time); a chunk holds whole container-days.
     """
-    lay = ReadingLayout(plan, cadence_multiplier)
+    lay = ReadingLayout(plan, cadence_multiplier, cadence)
     if chunk_rows < lay.per_day.max():
         raise ValueError(f"chunk_rows {chunk_rows} < {lay.per_day.max()} readings of one container-day")
     idx, c = year_container_days(plan, year)
@@ -118,8 +118,8 @@ def render_environment(plan, year: int) -> Iterator[tuple[Table, dict[str, np.nd
     """(table, columns) for the environment asset: the events, then the readings in chunks, each
     followed by its daily rollup (the load's CopyStream switches tables without a stall)."""
     yield ENV_EVENT, render_environmental_events(plan, year)
-    cadence = int(plan.stats.get("cadence_multiplier", 1))
-    for chunk in render_readings(plan, year, chunk_rows=CHUNK_ROWS, cadence_multiplier=cadence,
-                                 first_chunk_rows=FIRST_CHUNK_ROWS):
+    for chunk in render_readings(plan, year, chunk_rows=CHUNK_ROWS, first_chunk_rows=FIRST_CHUNK_ROWS,
+                                 cadence_multiplier=int(plan.stats.get("cadence_multiplier", 1)),
+                                 cadence=plan.stats.get("readings_cadence", "default")):
         yield ENV_READING, chunk
         yield ENV_READING_DAILY, daily_rollup(chunk)

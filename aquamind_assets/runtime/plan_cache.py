@@ -116,6 +116,9 @@ def build_into(scenario_json: str, target: Path) -> None:
 def ensure_built(scenario: Scenario, log=None) -> Path:
     """Simulate the plan into the cache unless it is there; returns its folder. The simulation runs
     in a child process, so its peak memory is returned to the system when it ends."""
+    from ..sim.readings import refuse_oversized_cadence
+
+    refuse_oversized_cadence(scenario)  # one line, before a simulation of a size it is not for
     key = cache_key(scenario)
     folder = _cache_dir() / key
     if not (folder / "plan.pkl").exists():

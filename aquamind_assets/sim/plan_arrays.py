@@ -98,4 +98,5 @@ def freeze(b: PlanBuilder) -> Plan:
         lice=_arr(b.rows["lice"], ("assignment", "batch", "day", "observed", "level")),
         outbreak=_arr(b.rows["outbreak"], ("batch", "disease", "start", "end", "area")),
         stats={**b.stats, "seed": seed, "cadence_multiplier": b.scenario.scale_spec.cadence_multiplier,
-               "gutted_ratio": tuple(b.scenario.biology.gutted_ratio)})
+               "gutted_ratio": tuple(b.scenario.biology.gutted_ratio),
+               "readings_cadence": b.scenario.scale_spec.readings_cadence})

@@ -21,6 +21,11 @@ from .rng import stream
 
 RPD = np.zeros(len(PARAMETERS) + 1, np.int64)
 RPD[[p[0] for p in PARAMETERS]] = [p[10] for p in PARAMETERS]
+# Readings a day per parameter id, by the scale's `readings_cadence`: the default keeps the stored
+# sizes of the presets; `reference` is docs/domain.md §7.1's 6-16 a day for every parameter (every
+# 2 h for temperature and oxygen, every 4 h for the rest), ~4-6x the rows, so tiny and small only.
+CADENCES = {"default": RPD, "reference": np.where(np.isin(np.arange(len(RPD)), [1, 2, 3]), 12, 6) * (RPD > 0)}
+CADENCE_SCALES = {"default": ("tiny", "small", "full", "full2x"), "reference": ("tiny", "small")}
 LO, HI = (np.zeros(len(PARAMETERS) + 1, np.float32) for _ in range(2))
 LO[RPD > 0], HI[RPD > 0] = [p[4] for p in PARAMETERS], [p[5] for p in PARAMETERS]  # the stored limits
 SEA, FLOW, RAS = 0, 1, 2
@@ -63,17 +68,42 @@ def _salts(plan) -> list[np.uint64]:
     return [np.uint64(s) for s in rng.integers(0, 2**63, 4)]
 
 
+def readings_per_day(multiplier: int = 1, cadence: str = "default") -> np.ndarray:
+    """Readings a day of each parameter (indexed by parameter id) under a cadence and multiplier."""
+    if not 1 <= int(multiplier) <= 12:
+        raise ValueError(f"cadence_multiplier {multiplier} must lie in 1-12")
+    if cadence not in CADENCES:
+        raise ValueError(f"readings_cadence {cadence!r} is not one of {sorted(CADENCES)}")
+    return CADENCES[cadence] * int(multiplier)
+
+
+def refuse_oversized_cadence(scenario) -> None:
+    """A cadence is refused, in one line and before anything is simulated, at a scale it is not for;
+    the line gives the size it would have (every sensor's readings a year, each unit occupied)."""
+    from ..config.scenario import ScenarioError
+    from .infrastructure import build_infrastructure
+
+    spec = scenario.scale_spec
+    if scenario.scale in CADENCE_SCALES[spec.readings_cadence]:
+        return
+    per_day = readings_per_day(spec.cadence_multiplier, spec.readings_cadence)
+    sensors = np.asarray(build_infrastructure(scenario).tables["sensor"]["parameter_id"], np.int64)
+    per_year = float(per_day[sensors].sum()) * 365.25
+    raise ScenarioError(
+        f"readings_cadence {spec.readings_cadence!r} at scale {scenario.scale} would store up to "
+        f"{per_year / 1e6:,.0f} M readings a year (~{per_year * 10 * 75 / 2**30:,.0f} GiB for ten years): "
+        f"it runs at scale {' or '.join(CADENCE_SCALES[spec.readings_cadence])}")
+
+
 class ReadingLayout:
     """Per-container reading template (sensor, parameter, minute) and per-container constants."""
 
-    def __init__(self, plan, cadence: int) -> None:
-        if not 1 <= int(cadence) <= 12:
-            raise ValueError(f"cadence_multiplier {cadence} must lie in 1-12")
+    def __init__(self, plan, cadence: int = 1, readings_cadence: str = "default") -> None:
         infra, s = plan.infra, plan.infra.tables["sensor"]
         self.salt_c, self.salt_d, self.salt_w, salt_o = _salts(plan)
         n_c = len(infra.container_stage)
         sid, cont, par = (np.asarray(s[k], np.int64) for k in ("id", "container_id", "parameter_id"))
-        n = RPD[par] * cadence
+        n = readings_per_day(cadence, readings_cadence)[par]
         spacing = 1440 // n
         offset = (_uniform(salt_o, sid) * np.minimum(60, spacing)).astype(np.int64)  # fixed per sensor
         rep = np.repeat(np.arange(len(sid)), n)
@@ -110,9 +140,9 @@ def year_container_days(plan, year: int) -> tuple[np.ndarray, np.ndarray]:
     return idx[order], cont[order] - 1
 
 
-def estimate_readings(plan, years: Iterable[int], cadence_multiplier: int = 1) -> int:
+def estimate_readings(plan, years: Iterable[int], cadence_multiplier: int = 1, cadence: str = "default") -> int:
     """Exact row count of those years' readings, without rendering them (to size disk before a run)."""
-    per_day = ReadingLayout(plan, cadence_multiplier).per_day
+    per_day = ReadingLayout(plan, cadence_multiplier, cadence).per_day
     return int(sum(per_day[year_container_days(plan, y)[1]].sum() for y in years))
 
 

@@ -85,7 +85,11 @@ def _cols(rows, names, **extra):
     return cols
 
 
-def reference_tables() -> dict[str, dict[str, np.ndarray]]:
+def reference_tables(readings_per_day: np.ndarray | None = None) -> dict[str, dict[str, np.ndarray]]:
+    """The lookup tables; `readings_per_day` (by parameter id) is the scenario's cadence, stored with
+    each parameter (the default cadence's figures when not given)."""
+    parameters = PARAMETERS if readings_per_day is None else [
+        (*p[:10], int(readings_per_day[p[0]])) for p in PARAMETERS]
     lice = [(s, g, st) for s in LICE_SPECIES for st, g in LICE_STAGES]
     stages = [(i + 1, 1, bio.STAGE_NAMES[i], i + 1, lo, hi, d) for i, (lo, hi, d) in enumerate(
         [(0.1, 0.3, 110), (0.2, 6.0, 90), (5.0, 60.0, 90), (30.0, 180.0, 90), (100.0, 500.0, 90),
@@ -96,7 +100,7 @@ def reference_tables() -> dict[str, dict[str, np.ndarray]]:
                                                "expected_weight_min_g", "expected_weight_max_g",
                                                "typical_duration_days")),
         "batch.egg_supplier": _cols(EGG_SUPPLIERS, ("id", "name", "is_internal")),
-        "environmental.environmental_parameter": _cols(PARAMETERS, (
+        "environmental.environmental_parameter": _cols(parameters, (
             "id", "code", "name", "unit", "min_value", "max_value", "optimal_min", "optimal_max",
             "sea_only", "freshwater_only", "readings_per_day")),
         "inventory.feed": _cols(FEEDS, ("id", "name", "brand", "pellet_size_mm", "min_fish_weight_g",

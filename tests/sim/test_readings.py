@@ -199,3 +199,28 @@ def test_environmental_events(plan):
         assert (e["area_id"] >= 1).all() and e["magnitude"].dtype == np.float32
     last = per_year[-1]["end_date"]
     assert all(x is None or x <= N_DAYS - 1 + EPOCH_OFFSET for x in last)
+
+
+def test_reference_cadence_reads_every_parameter_6_to_16_times_a_day(plan):
+    """docs/domain.md §7.1: the `reference` cadence gives each sensor 6-16 readings a day (the default
+    cadence keeps the presets' sizes); the estimate before a run counts them exactly."""
+    got = _concat(render_readings(plan, YEAR, cadence="reference"))
+    key = got["sensor_id"].astype(np.int64) * 100_000 + _day(got)
+    _, per_sensor_day = np.unique(key, return_counts=True)
+    assert per_sensor_day.min() >= 6 and per_sensor_day.max() <= 16
+    assert len(got["value"]) == estimate_readings(plan, [YEAR], cadence="reference") > 0
+
+
+def test_reference_cadence_is_refused_at_full_scale_in_one_line(tmp_path):
+    """At `full` the reference cadence is refused before any simulation, with the size it would have."""
+    from aquamind_assets.config.scenario import ScenarioError
+    from aquamind_assets.runtime.plan_cache import ensure_built
+    from aquamind_assets.sim.readings import refuse_oversized_cadence
+
+    small = load_scenario(scale="small", scale_overrides={"readings_cadence": "reference"})
+    refuse_oversized_cadence(small)  # runs at small
+    full = load_scenario(scale="full", scale_overrides={"readings_cadence": "reference"})
+    with pytest.raises(ScenarioError) as e:
+        ensure_built(full)
+    line = str(e.value)
+    assert "\n" not in line and "M readings a year" in line and "tiny or small" in line, line
