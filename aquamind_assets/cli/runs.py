@@ -2,7 +2,11 @@
 (and can be re-executed) in the UI; the CLI prints its own progress and one-line errors."""
 from __future__ import annotations
 
+import contextlib
 import functools
+import io
+import logging
+import sys
 import time
 
 import dagster as dg
@@ -47,11 +51,47 @@ def failure_line(result) -> str:
     return lines[0] if lines else err.cls_name
 
 
+def storage_down(label: str, error: BaseException) -> CliError:
+    """Dagster's storage failed under a run (its storages are this process's only SQLAlchemy users;
+    the warehouse is reached with psycopg 3): one line naming it. The warehouse needs nothing from
+    it inside a year's transaction, so each year there committed whole or rolled back."""
+    from ..runtime.settings import DAGSTER_URL_VAR
+
+    cause = getattr(error, "orig", None) or error.__cause__ or error
+    cause = getattr(cause, "orig", None) or cause
+    first = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+    return CliError(f"Dagster's storage ({DAGSTER_URL_VAR}) became unavailable during the {label} run: {first}; "
+                    "every year in the warehouse is whole (committed or rolled back); rerun once it is back")
+
+
+class _Reconnecting(logging.Filter):
+    """Drops dagster-postgres's root-logger warning before each reconnection attempt."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Retrying failed database connection")
+
+
 def run(assets, resources: dict, *, label: str, partition_key=None, selection=None, tags=None):
-    """One Dagster run; raises CliError naming its first failure."""
-    result = dg.materialize(assets, instance=instance(), partition_key=partition_key, selection=selection,
-                            resources=resources, raise_on_error=False, run_config=QUIET,
-                            tags={"aquamind/source": "cli", **(tags or {})})
+    """One Dagster run; raises CliError naming its first failure, or Dagster's storage when it fails.
+    What Dagster's storage says on stderr while it reconnects is held back for the run: dropped when
+    the storage is down (the one line says so), written out otherwise."""
+    from dagster_postgres.utils import DagsterPostgresException
+    from sqlalchemy.exc import DBAPIError
+
+    held, root, reconnecting, down = io.StringIO(), logging.getLogger(), _Reconnecting(), False
+    root.addFilter(reconnecting)
+    try:
+        with contextlib.redirect_stderr(held):
+            result = dg.materialize(assets, instance=instance(), partition_key=partition_key, selection=selection,
+                                    resources=resources, raise_on_error=False, run_config=QUIET,
+                                    tags={"aquamind/source": "cli", **(tags or {})})
+    except (DBAPIError, DagsterPostgresException) as e:
+        down = True
+        raise storage_down(label, e) from None
+    finally:
+        root.removeFilter(reconnecting)
+        if not down:
+            sys.stderr.write(held.getvalue())
     if not result.success:
         raise CliError(f"{label} failed (run {result.run_id[:8]}): {failure_line(result)}")
     return result
