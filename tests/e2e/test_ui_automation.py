@@ -7,9 +7,9 @@ Chromium (Playwright on the system's Chromium): *Catalog*, the yearly assets' gr
 *Materialize selected*, a custom partition selection of 2016, *Launch 1 run*. Then, with no other
 request: 2016's year models show stale (*Unsynced* on the model's Partitions tab; STALE through
 GraphQL), the daemon's automation sensor refreshes 2016's dbt year models (and not 2015's) in one run,
-then the cross-year marts, the report and the dbt docs. The report's and the dbt docs' asset pages link them over
-http; both open from those links; the report's charts show a value on hover and round axis ticks,
-years printed as years.
+then the cross-year marts, the report and the dbt docs. The report's and the dbt docs' asset pages
+link them over http; both open from those links; the report's charts show a value on hover and round
+axis ticks, years printed as years.
 
 Without Chromium, 2016 is rewritten through the webserver's GraphQL API (what the button sends),
 automation is checked all the same, and the test ends skipped, naming the steps it could not run.
@@ -210,7 +210,8 @@ def _open_the_report_and_the_docs(ui, browser: ui_browser.UISession):
         problems = {name: why for name, c in charts.items() if (why := _round_ticks(c.y_ticks))}
         assert not problems, problems
         year_like = re.compile(r"2,?0\d\d")
-        by_year = {name: c for name, c in charts.items() if c.x_ticks and all(year_like.fullmatch(t) for t in c.x_ticks)}
+        by_year = {name: c for name, c in charts.items()
+                   if c.x_ticks and all(year_like.fullmatch(t) for t in c.x_ticks)}
         assert {"sea_temperature", "fcr"} <= set(by_year), {n: c.x_ticks for n, c in charts.items()}
         for name, c in by_year.items():  # years as years: "2016", never "2,016", on the axis and on hover
             assert set(c.x_ticks) <= set(YEARS), (name, c.x_ticks)

@@ -162,9 +162,10 @@ def read_charts(page: Page) -> list[ChartReading]:
     for i in range(sections.count()):
         sec = sections.nth(i)
         svg = sec.locator("svg")
+        y_ticks, x_ticks = ":scope > text[text-anchor='end']", ":scope > text[text-anchor='middle'][font-size='11']"
         out.append(ChartReading(name=sec.get_attribute("id").removeprefix("chart-"),
-                                y_ticks=svg.locator(":scope > text[text-anchor='end']").all_text_contents(),
-                                x_ticks=svg.locator(":scope > text[text-anchor='middle'][font-size='11']").all_text_contents(),
+                                y_ticks=svg.locator(y_ticks).all_text_contents(),
+                                x_ticks=svg.locator(x_ticks).all_text_contents(),
                                 tips=svg.locator("title").all_text_contents()))
     return out
 
