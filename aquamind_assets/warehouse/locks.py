@@ -25,6 +25,12 @@ increase in that order, so the chain cannot return to where it began. The adviso
 (asset, year) is taken before any relation lock, so a load waiting for it holds nothing another
 load could need. `held_outside(cur, plan)` lists what a transaction holds beyond its plan: the
 tests run every asset's load with it to show the plan covers every statement.
+
+A client outside the protocol (an analyst's open transaction, a stalled session) can still hold
+what a load needs. The load's transaction carries a lock_timeout (AQUAMIND_LOCK_TIMEOUT_S); when it
+runs out on a LOCK, `blockers()` names who holds the relation, and the load waits again only for
+another load that is still working; anything else fails it with one line naming the relation and
+the holder (`LockConflict`), the transaction rolled back.
 """
 from __future__ import annotations
 

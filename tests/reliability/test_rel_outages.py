@@ -199,11 +199,13 @@ def small_tablespace(admin_url):
                             f"{str(e).splitlines()[0]}")
         yield {"name": name, "mount": mount}
     finally:
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(sql.SQL("DROP TABLESPACE IF EXISTS {}").format(sql.Identifier(name)))
-        if _run("umount", str(mount)).returncode != 0:
-            _run("umount", "-l", str(mount))
-        shutil.rmtree(root, ignore_errors=True)
+        try:
+            with psycopg.connect(admin_url, autocommit=True) as admin:
+                admin.execute(sql.SQL("DROP TABLESPACE IF EXISTS {}").format(sql.Identifier(name)))
+        finally:
+            if _run("umount", str(mount)).returncode != 0:
+                _run("umount", "-l", str(mount))  # a backend may still have a file of it open
+            shutil.rmtree(root, ignore_errors=True)
 
 
 def test_disk_full_during_copy_fails_in_one_line_and_keeps_the_year(admin_url, fresh_db, small_tablespace, plan_cache,
