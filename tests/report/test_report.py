@@ -359,3 +359,11 @@ def test_headless_chromium_renders_a_screenshot(built_report, tmp_path):
     width, height = struct.unpack(">II", data[16:24])
     assert (width, height) == (1000, 2400)
     assert len(data) > 20_000, f"screenshot of {len(data)} bytes: blank page?"
+
+
+def test_conformance_table_over_this_warehouse(built_report, tmp_path):
+    """benchmarks/conformance.py over this module's stored tiny warehouse and its marts (the parser's tests
+    and the assertions: tests/test_conformance.py): a computed verdict for every statement, no error."""
+    from test_conformance import assert_conformance_table
+
+    assert_conformance_table(built_report.db_url, tmp_path, years=[2015, 2017])
