@@ -156,13 +156,19 @@ class Ctx:
     def __init__(self, conn, timeout_s: int):
         self.conn = conn
         self._cache: dict[str, list] = {}
+        self.shared_sql: dict[str, str] = {}  # the cached queries several rows read, by name
+        self.log: list[str] = []  # the SQL the current row ran (or the shared query's name)
         conn.execute(f"set statement_timeout = '{int(timeout_s)}s'")
         conn.execute("set default_transaction_read_only = on")
         conn.execute("set extra_float_digits = 0")
         sc = self.one("select scenario->>'scale', scenario_hash, scenario from meta.scenario")
         self.scale, self.scenario_hash, self.scenario = sc if sc else (None, None, {})
 
-    def q(self, sql: str, params=None) -> list[tuple]:
+    def q(self, sql: str, params=None, *, shared: str | None = None) -> list[tuple]:
+        text = " ".join(sql.split())
+        self.log.append(f"shared query {shared}" if shared else text + (f" -- params {list(params)}" if params else ""))
+        if shared:
+            self.shared_sql[shared] = text
         cur = self.conn.execute(sql, params)
         if not cur.description:
             return []
@@ -174,7 +180,9 @@ class Ctx:
 
     def cached(self, key: str, sql: str) -> list[tuple]:
         if key not in self._cache:
-            self._cache[key] = self.q(sql)
+            self._cache[key] = self.q(sql, shared=key)
+        else:
+            self.log.append(f"shared query {key}")
         return self._cache[key]
 
 
@@ -1170,7 +1178,8 @@ def _(ctx):
     return Result(value, verdict(ok))
 
 
-@check("7.7", "sample: sea DO mostly 7-10 mg/L (>= 75 %) and 80-100 % saturation, lowest in late summer; never under 3 mg/L")
+@check("7.7", "sample: sea DO falls as temperature rises (geography-month means, correlation <= -0.5), mostly 7-10 mg/L "
+              "(>= 75 % of pen-days) and 80-100 % saturation, lowest in Jul-Sep; never under 3 mg/L")
 def _(ctx):
     do = _env(ctx, sea=True, param="dissolved_oxygen")
     sat = _env(ctx, sea=True, param="oxygen_saturation")
@@ -1180,9 +1189,16 @@ def _(ctx):
         by_m.setdefault(r["m"], []).append(r)
     low_m = min(by_m, key=lambda m: _wmean(by_m[m])) if by_m else None
     mn = min((r["min"] for r in do), default=None)
-    ok = None not in (s_do, s_sat, mn) and s_do >= 0.75 and s_sat >= 0.75 and low_m in (7, 8, 9) and mn >= 3
-    return Result(f"{pct(s_do)} of pen-days in 7-10 mg/L, {pct(s_sat)} in 80-100 %; lowest month {low_m}; "
-                  f"min reading {fmt(mn)} mg/L", verdict(ok))
+    temp = {(r["geo"], r["m"]): r["mean"] for r in _env(ctx, sea=True, param="temperature")}
+    pairs = [(temp[(r["geo"], r["m"])], r["mean"]) for r in do if (r["geo"], r["m"]) in temp]
+    try:
+        corr = statistics.correlation(*zip(*pairs)) if len(pairs) >= 3 else None
+    except statistics.StatisticsError:  # a constant series
+        corr = None
+    ok = None not in (s_do, s_sat, mn, corr) and corr <= -0.5 and s_do >= 0.75 and s_sat >= 0.75 and low_m in (7, 8, 9) \
+        and mn >= 3
+    return Result(f"correlation {fmt(corr)} over {len(pairs)} geography-months; {pct(s_do)} of pen-days in 7-10 mg/L, "
+                  f"{pct(s_sat)} in 80-100 %; lowest month {low_m}; min reading {fmt(mn)} mg/L", verdict(ok))
 
 
 @check("7.8", "sample: pH 6.5-8 in freshwater, 7.8-8.2 at sea (90 % of sensor-days)")
@@ -1219,7 +1235,8 @@ def _(ctx):
     return Result(f"sea temperature: mean daily range {fmt(_wmean(rows, 'range'))} C within a day", QUAL)
 
 
-@check("7.12", "storms in winter (Oct-Mar, 90 %), algae blooms Jun-Sep lasting 1-3 weeks (7-21 d median)")
+@check("7.12", "storms in winter (Oct-Mar, 90 %), algae blooms Jun-Sep lasting 1-3 weeks (7-21 d median) with lower "
+               "oxygen (sample: sea DO on bloom days below other Jun-Sep days)")
 def _(ctx):
     rows = ctx.q("""select event_type, count(*), avg((extract(month from start_date) in (10, 11, 12, 1, 2, 3))::int),
                            avg((extract(month from start_date) between 6 and 9)::int),
@@ -1227,9 +1244,21 @@ def _(ctx):
                     from environmental.environmental_event group by 1 order by 1""")
     ev = {r[0]: r[1:] for r in rows}
     st, bl = ev.get("storm"), ev.get("algae_bloom")
-    ok = st is not None and bl is not None and float(st[1]) >= 0.9 and float(bl[2]) == 1 and 7 <= bl[3] <= 21
+    bloom, other = ctx.one(f"""
+        with d as (select c.area_id, r.reading_date, r.mean_value
+                   from environmental.environmental_reading_daily r tablesample system ({SAMPLE_PCT}) repeatable ({SAMPLE_SEED})
+                   join infrastructure.container c on c.id = r.container_id
+                   where c.is_sea and extract(month from r.reading_date) between 6 and 9
+                     and r.parameter_id = (select id from environmental.environmental_parameter where code = 'dissolved_oxygen')),
+        b as (select d.*, exists (select 1 from environmental.environmental_event e where e.event_type = 'algae_bloom'
+                     and e.area_id = d.area_id and d.reading_date between e.start_date and coalesce(e.end_date, date '2024-12-31')) bloom
+              from d)
+        select avg(mean_value) filter (where bloom), avg(mean_value) filter (where not bloom) from b""")
+    ok = st is not None and bl is not None and float(st[1]) >= 0.9 and float(bl[2]) == 1 and 7 <= bl[3] <= 21 \
+        and bloom is not None and other is not None and bloom < other
     return Result("; ".join(f"{t}: {n}, {pct(float(w), 0)} in Oct-Mar, {pct(float(s), 0)} in Jun-Sep, median {fmt(float(d), 0)} d"
-                            for t, n, w, s, d in rows), verdict(ok))
+                            for t, n, w, s, d in rows) + f"; sea DO {fmt(bloom)} mg/L on bloom days vs {fmt(other)} on other "
+                  "Jun-Sep days", verdict(ok))
 
 
 # ---------------------------------------------------------------- 8. health
@@ -1497,6 +1526,7 @@ def run_checks(ctx: Ctx, statements: list[Statement]) -> list[dict]:
             rows.append(row)
             continue
         t0 = time.perf_counter()
+        ctx.log = []
         try:
             r = c.fn(ctx)
             row.update(value=r.value, verdict=r.verdict, note=r.note)
@@ -1510,6 +1540,7 @@ def run_checks(ctx: Ctx, statements: list[Statement]) -> list[dict]:
             row.update(value=f"{type(e).__name__}: {str(e).strip().splitlines()[0] if str(e).strip() else ''}"[:300],
                        verdict=ERROR)
         row["seconds"] = round(time.perf_counter() - t0, 3)
+        row["sql"] = list(dict.fromkeys(ctx.log))
         rows.append(row)
     return rows
 
@@ -1563,7 +1594,8 @@ def markdown(result: dict, command: str) -> str:
         f"PostgreSQL {w['server_version']}). Do not edit: rerun the script.",
         "",
         "Every numbered statement of [`domain.md`](domain.md) sections 1-9, with the figure it states (the band "
-        "the check applies), the value computed from the stored rows, the load records or the dbt marts, and a verdict. "
+        "the check applies), the value computed from the stored rows, the load records or the dbt marts (each row's SQL is "
+        "in the JSON), and a verdict. "
         "A range over many units (batches, pens, months) passes when the median and at least 90 % of the units are "
         "inside it; a typical value `~x` when the median is within x +/- 25 % (`~a-b`: a - 10 % to b + 10 %), unless the "
         "band says otherwise. Rows whose band starts \"sample:\" read a "
@@ -1603,17 +1635,19 @@ def main(argv=None) -> int:
         ctx = Ctx(conn, args.timeout)
         facts = warehouse_facts(ctx, args.url)
         rows = run_checks(ctx, statements)
+        shared_sql = ctx.shared_sql
     result = {
         "generated_at": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "git_commit": git_commit(), "script_modified": script_modified(), "python": sys.version.split()[0], "warehouse": facts,
         "domain": str(Path(args.domain).resolve().relative_to(ROOT)) if Path(args.domain).resolve().is_relative_to(ROOT)
         else args.domain,
         "sample_pct": SAMPLE_PCT, "sample_seed": SAMPLE_SEED, "seconds": round(time.perf_counter() - t0, 1),
-        "counts": counts(rows), "checks_without_statement": stale, "rows": rows,
+        "counts": counts(rows), "checks_without_statement": stale, "rows": rows, "shared_sql": shared_sql,
     }
     command = "benchmarks/conformance.py " + " ".join(
         ["postgresql://.../" + (facts["database"] or "")] + [a for a in (argv if argv is not None else sys.argv[1:])
                                                              if not a.startswith("postgresql")])
+    result["command"] = command
     if args.out_json:
         Path(args.out_json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out_json).write_text(json.dumps(result, indent=1, default=str) + "\n")

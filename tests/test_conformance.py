@@ -108,6 +108,25 @@ def test_a_statement_without_a_check_is_reported_and_a_failing_check_is_an_error
     assert conformance.counts(rows)[conformance.NOCHECK] == 1
 
 
+class _NoWarehouse(_Ctx):
+    """A warehouse whose every query fails."""
+    log: list = []
+    shared_sql: dict = {}
+
+    def q(self, sql, params=None, **kw):
+        raise RuntimeError("no warehouse")
+
+    one = cached = q
+
+
+def test_every_row_reads_the_warehouse():
+    """No row is written down: with every query failing, every statement is an `error` row."""
+    stmts = conformance.parse_statements(DOMAIN.read_text())
+    rows = conformance.run_checks(_NoWarehouse(), stmts)
+    assert {r["verdict"] for r in rows} == {conformance.ERROR}
+    assert all("no warehouse" in r["value"] for r in rows)
+
+
 def test_band_judgement():
     assert conformance.band_judge([1, 2, 3], 1, 3)[2]
     assert not conformance.band_judge([1, 2, 3, 9], 1, 3)[2]  # 75 % inside
