@@ -1665,4 +1665,7 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except BrokenPipeError:  # the summary piped into head: the files are written already
+        sys.exit(0)
