@@ -93,7 +93,7 @@ def _rewrite_in_the_browser(ui, browser: ui_browser.UISession, watched: list[str
     assert gql.stale_status(watched, REWRITTEN) == "FRESH", "stale before anything was rewritten"
     launched_ms = time.time() * 1000  # materialization timestamps are in ms
     with browser.step("materialize 2016 of the yearly assets from the catalog"):
-        short_id = browser.materialize_partition(selection, len(keys), REWRITTEN)
+        short_id = browser.materialize_partition(selection, ["/".join(k) for k in keys], REWRITTEN)
     runs = [r for r in gql.runs({"dagster/from_ui": "true", "dagster/partition": REWRITTEN})
             if r["runId"].startswith(short_id)]
     assert len(runs) == 1, f"no single run {short_id} launched from the UI for {REWRITTEN}: {runs}"

@@ -6,7 +6,7 @@ each open page is saved as a PNG in the session's screenshot directory and the e
 
     with UISession.launch(exe, "http://127.0.0.1:3000", tmp_path / "screens") as ui:
         with ui.step("materialize 2016"):
-            short_id = ui.materialize_partition("group:operations", 6, "2016")
+            short_id = ui.materialize_partition("group:environment", ["environmental_readings"], "2016")
 """
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Playwright, Response, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -96,24 +97,31 @@ class UISession:
         self.page.goto(self.base_url + path)
         return self.page
 
-    def materialize_partition(self, selection: str, n_assets: int, partition: str) -> str:
-        """From *Catalog*: filter with `selection`, select every listed asset, *Materialize selected*,
-        a custom partition selection of `partition`, launch. Returns the short run id of the
-        "Launched run" toast (one partition launches one run, several a backfill)."""
+    def materialize_partition(self, selection: str, assets: list[str], partition: str) -> str:
+        """From *Catalog*: filter with `selection`, tick each of `assets` (the list must hold exactly
+        those), *Materialize selected*, a custom partition selection of `partition`, launch. Returns the
+        short run id of the "Launched run" toast (one partition launches one run, several a backfill)."""
         page = self.goto("/assets")
         page.get_by_label(SELECTION_INPUT).focus()  # CodeMirror's hidden textarea takes the keys
         page.keyboard.type(selection)
         page.keyboard.press("Enter")
         page.wait_for_url(re.compile(r"asset-selection="))
-        rows = page.get_by_role("checkbox")
-        rows.nth(n_assets).wait_for(state="attached")  # the header's box and one per listed asset (hidden inputs)
-        assert rows.count() == n_assets + 1, f"{selection!r} lists {rows.count() - 1} assets, expected {n_assets}"
-        rows.first.locator("xpath=..").click()  # select all (the input itself is hidden under its styled label)
-        assert all(rows.nth(i).is_checked() for i in range(rows.count())), "not every listed asset was selected"
-        page.get_by_role("button", name=f"Materialize selected ({n_assets})").click()
+        # each listed asset's box carries data-testid="checkbox-<key>"; the inputs are hidden under
+        # their styled labels, which take the clicks
+        listed = """() => [...document.querySelectorAll("input[type=checkbox][data-testid^='checkbox-']")]
+                            .map(b => b.dataset.testid.slice('checkbox-'.length)).sort()"""
+        try:  # until the list is filtered
+            page.wait_for_function(f"want => JSON.stringify(({listed})()) === JSON.stringify(want)", arg=sorted(assets))
+        except PlaywrightTimeoutError:
+            raise AssertionError(f"{selection!r} lists {page.evaluate(listed)}, expected {sorted(assets)}") from None
+        for key in assets:
+            box = page.get_by_test_id(f"checkbox-{key}")
+            box.locator("xpath=..").click()
+            assert box.is_checked(), f"{key} not selected"
+        page.get_by_role("button", name=f"Materialize selected ({len(assets)})").click()
 
-        dialog = page.get_by_role("dialog")
-        dialog.get_by_text(f"Launch runs to materialize {n_assets} assets").wait_for()
+        dialog = page.get_by_role("dialog").filter(has_text="Launch runs to materialize")
+        dialog.get_by_text(f"Launch runs to materialize {len(assets)} assets").wait_for()
         dialog.get_by_role("button", name="Custom", exact=True).click()
         box = dialog.get_by_placeholder(re.compile(r"^ex: "))  # "ex: 2015, 2016, [2017...2024]"
         box.fill(partition)
@@ -130,7 +138,7 @@ class UISession:
         try:
             page.get_by_text(re.compile(rf"^{re.escape(text)}\b")).first.wait_for(timeout=timeout_ms)
             return True
-        except Exception:  # playwright's TimeoutError
+        except PlaywrightTimeoutError:
             return False
 
     def follow_metadata_link(self, asset_path: list[str], href: str) -> Page:
