@@ -43,7 +43,6 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from copy_rate import RAW3, RAW7, make_data, raw_copy  # noqa: E402
 from readings_year import interleaved  # noqa: E402
-import raw_tables  # noqa: E402
 import writer_targets  # noqa: E402
 
 from aquamind_assets.runtime import database, settings  # noqa: E402
@@ -289,6 +288,8 @@ def main(argv=None) -> int:
         result["readings_interleaved"] = ab
         print(f"interleaved ({ab['repeat']} rounds, {ab['year']}): readings {ab['readings_median']:,} rows/s = "
               f"{ab['ratio']} of raw COPY {ab['raw_median']:,} rows/s", flush=True)
+    import raw_tables  # here, not at the top: it imports this module's machine()
+
     last = result["scales"][-1]
     print("raw binary COPY of the last scale's stored rows, table by table:", flush=True)
     result["raw_tables"] = raw_tables.measure(_url(f"aquamind_bench_{last['scale']}"), args.ab_year, last)
