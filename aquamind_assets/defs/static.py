@@ -18,7 +18,7 @@ from ..warehouse.storage import StorageError
 from ..warehouse.static_load import StaticLoad
 from ..warehouse.schema import Frame
 from ..warehouse.tables import INFRASTRUCTURE_TABLES, REFERENCE_TABLES
-from .loading import RETRY, TABLES, check_fault, check_result, peak_rss_mib
+from .loading import LOCK_ERRORS, RETRY, TABLES, check_fault, check_result, lock_failure, peak_rss_mib
 from .resources import Warehouse
 
 INFRA = dg.AssetKey("infrastructure")
@@ -53,14 +53,16 @@ def static_assets(context: dg.AssetExecutionContext, warehouse: Warehouse):
             with StaticLoad(conn, asset=STATIC_ASSET, tables=[*REFERENCE_TABLES, *INFRASTRUCTURE_TABLES],
                             scenario_hash=scenario.data_hash(), code_version=code_version(), checks=RULES,
                             replace_all=True, scenario=scenario.model_dump(mode="json"),
-                            write_scenario=True) as load:
+                            write_scenario=True, lock_timeout_s=settings.lock_timeout_s()) as load:
                 load.write_stream(validate(Frame(TABLES[n], c)) for n, c in [*ref.items(), *infra.items()])
         except CheckFailed as e:
             for r in e.results:
                 yield check_result(r)
             raise dg.Failure(description=str(e), allow_retries=False)
-        except (FrameInvalid, ScenarioError) as e:
+        except (FrameInvalid, ScenarioError, settings.InvalidSetting) as e:
             raise dg.Failure(description=str(e), allow_retries=False) from None
+        except LOCK_ERRORS as e:  # a deadlock or the lock timeout, in one line naming the table and holder
+            raise lock_failure(e, warehouse, STATIC_ASSET, "tables", context.retry_number) from None
     res = load.result
     wall = time.perf_counter() - t0
     for key, group in ((REFERENCE, REFERENCE_TABLES), (INFRA, INFRASTRUCTURE_TABLES)):
