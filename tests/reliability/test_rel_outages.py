@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import pwd
+import re
 import secrets
 import shutil
 import socket
@@ -56,12 +57,29 @@ def _stored(url: str | None = None, conn=None) -> dict:
 
 
 # ------------------------------------------------------------------ a stalled lock holder
-def _waiting_for(conn, relname: str) -> int:
-    """How many backends wait now for a lock on `relname` (of this database)."""
-    return conn.execute("""SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
-                           WHERE NOT l.granted AND c.relname = %s
-                             AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())""",
-                        (relname,)).fetchone()[0]
+def _waiters(conn, relname: str) -> list[int]:
+    """The pids of the backends waiting now for a lock on `relname` (of this database)."""
+    return [r[0] for r in conn.execute(
+        """SELECT l.pid FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+           WHERE NOT l.granted AND c.relname = %s
+             AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())""", (relname,))]
+
+
+def _transaction_over(conn, pid: int) -> bool:
+    row = conn.execute("SELECT state FROM pg_stat_activity WHERE pid = %s", (pid,)).fetchone()
+    return row is None or row[0] == "idle"
+
+
+def _release_after_the_first_timeout(url: str, holder, relname: str, seen: dict) -> None:
+    """Wait until a load waits for `relname`, gives up and has rolled back (its session idle or gone,
+    so it has looked the holder up already); record what a reader sees then (read by the holder:
+    holding the relation already, it never queues behind a retry that may be waiting for it by now),
+    then commit the holder, so the retry can take the lock."""
+    with psycopg.connect(url, autocommit=True) as watch:
+        (pid, *_) = wait_for(f"a load to wait for {relname}", lambda: _waiters(watch, relname), timeout=120)
+        wait_for("the load's attempt to end", lambda: _transaction_over(watch, pid), timeout=60)
+    seen["between_attempts"] = _stored(conn=holder)
+    holder.commit()
 
 
 def test_a_stalled_lock_holder_fails_the_load_in_one_line_naming_it(fresh_db, plan_cache, tmp_path, materialize_here,
@@ -77,19 +95,7 @@ def test_a_stalled_lock_holder_fails_the_load_in_one_line_naming_it(fresh_db, pl
     try:
         holder.execute(f"SELECT count(*) FROM batch.{PART}")  # an analyst's open transaction: ACCESS SHARE
         holder_pid = holder.info.backend_pid
-
-        def release_after_the_first_timeout():
-            with psycopg.connect(url, autocommit=True) as watch:
-                wait_for("the load to wait for the held partition", lambda: _waiting_for(watch, PART), timeout=120)
-                t0 = time.monotonic()
-                wait_for("the load to give up waiting", lambda: not _waiting_for(watch, PART), timeout=60)
-                seen["waited_s"] = time.monotonic() - t0
-            # what a reader sees after the failed attempt, read by the holder (already holding the
-            # partition, it never queues behind a retry that may be waiting for it by now)
-            seen["between_attempts"] = _stored(conn=holder)
-            holder.commit()  # the holder is gone: the retry can take the lock
-
-        watcher = threading.Thread(target=release_after_the_first_timeout, daemon=True)
+        watcher = threading.Thread(target=_release_after_the_first_timeout, args=(url, holder, PART, seen), daemon=True)
         watcher.start()
         result = materialize_here([MORT], "2016", url, seed_home(tmp_path / "home", plan_cache))
         watcher.join(timeout=60)
@@ -97,10 +103,11 @@ def test_a_stalled_lock_holder_fails_the_load_in_one_line_naming_it(fresh_db, pl
         holder.close()
     retried, failed = _step_errors(result)
     assert result.success, failed
-    assert 1.5 <= seen["waited_s"] <= 6, f"the load waited {seen['waited_s']:.1f} s for a 2 s lock timeout"
     assert len(retried) == 1, retried
     (line,) = retried
     assert one_line(line), line
+    waited = float(re.search(r"\(after (\d+\.\d) s;", line)[1])  # measured by the load around its LOCK
+    assert 1.9 <= waited <= 4, f"the load waited {waited} s for a 2 s lock timeout: {line}"
     for fragment in (f"{MORTALITY_ASSET} 2016: lock timeout while taking ACCESS EXCLUSIVE on batch.{PART}",
                      f"pid {holder_pid}", "'rel-stalled-holder'", "client 127.0.0.1", "idle in transaction",
                      f"SELECT count(*) FROM batch.{PART}", "will retry"):
@@ -109,6 +116,40 @@ def test_a_stalled_lock_holder_fails_the_load_in_one_line_naming_it(fresh_db, pl
     after = _stored(url)
     assert after["mortality_2016"] == before["mortality_2016"]  # the same plan: the same rows
     rec, old = after["loads"][(MORTALITY_ASSET, 2016)], before["loads"][(MORTALITY_ASSET, 2016)]
+    assert rec["checksum"] == old["checksum"] and rec["loaded_at"] > old["loaded_at"], "the retry did not load"
+
+
+def test_a_stalled_holder_of_a_static_table_fails_the_static_load_in_one_line(fresh_db, plan_cache, tmp_path,
+                                                                             materialize_here, monkeypatch):
+    """A client idle in an open transaction holding ACCESS SHARE on infrastructure.sensor while the static load waits for it (AQUAMIND_LOCK_TIMEOUT_S=1) -> the attempt fails with one line naming the table and the holder, and commits nothing (load records unchanged); the retry succeeds once the holder commits"""
+    # guard: StaticLoad with the same lock timeout (defs/static.py) and lock_failure.
+    from aquamind_assets.defs import static
+
+    _, url = fresh_db("stalled_static")
+    before = _stored(url)
+    monkeypatch.setenv("AQUAMIND_LOCK_TIMEOUT_S", "1")
+    holder = psycopg.connect(url, application_name="rel-stalled-static")
+    seen: dict = {}
+    try:
+        holder.execute("SELECT count(*) FROM infrastructure.sensor")
+        watcher = threading.Thread(target=_release_after_the_first_timeout, args=(url, holder, "sensor", seen),
+                                   daemon=True)
+        watcher.start()
+        result = materialize_here([static.static_assets], None, url, seed_home(tmp_path / "home", plan_cache))
+        watcher.join(timeout=60)
+        pid = holder.info.backend_pid
+    finally:
+        holder.close()
+    retried, failed = _step_errors(result)
+    assert result.success, failed
+    assert len(retried) == 1, retried
+    (line,) = retried
+    assert one_line(line), line
+    for fragment in ("static tables: lock timeout while taking ACCESS EXCLUSIVE on infrastructure.sensor",
+                     f"pid {pid}", "'rel-stalled-static'", "SELECT count(*) FROM infrastructure.sensor"):
+        assert fragment in line, f"{fragment!r} not in: {line}"
+    assert seen["between_attempts"] == before, "the failed attempt changed what is stored"
+    rec, old = _stored(url)["loads"][("static", 0)], before["loads"][("static", 0)]
     assert rec["checksum"] == old["checksum"] and rec["loaded_at"] > old["loaded_at"], "the retry did not load"
 
 
