@@ -51,6 +51,7 @@ def test_a_lock_timeout_names_the_table_it_waited_for(db_url, conn):
     """Another client holds a year partition the load reads: the load gives up after lock_timeout
     with one line naming the partition and the holder, and nothing is written."""
     with psycopg.connect(db_url) as holder:
+        client = holder.execute("SELECT coalesce(host(inet_client_addr()), 'local socket')").fetchone()[0]
         holder.execute("LOCK TABLE wh_test.event_y2015 IN ACCESS EXCLUSIVE MODE")
         holder_pid = holder.info.backend_pid
         conn.execute("SET lock_timeout = '300ms'")
@@ -64,7 +65,7 @@ def test_a_lock_timeout_names_the_table_it_waited_for(db_url, conn):
         holder.rollback()
     line = str(err.value)
     assert line.startswith("lock timeout while taking ACCESS SHARE on wh_test.event_y2015 (after 0."), line
-    assert f"held by pid {holder_pid}, no application_name, client 127.0.0.1, idle in transaction" in line, line
+    assert f"held by pid {holder_pid}, " in line and f", client {client}, idle in transaction" in line, line
     assert "last statement 'LOCK TABLE wh_test.event_y2015 IN ACCESS EXCLUSIVE MODE'" in line and "\n" not in line
     assert conn.execute("SELECT count(*) FROM wh_test.reading WHERE year = 2016").fetchone()[0] == 0
 
