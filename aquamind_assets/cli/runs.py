@@ -64,6 +64,13 @@ def storage_down(label: str, error: BaseException) -> CliError:
                     "every year in the warehouse is whole (committed or rolled back); rerun once it is back")
 
 
+def from_dagster_storage(error: BaseException) -> bool:
+    """Whether an error comes from Dagster's storage: SQLAlchemy (Dagster's storages are this
+    process's only SQLAlchemy users; the warehouse is reached with psycopg 3) or dagster-postgres.
+    Told by the exception's module, so the CLI imports neither."""
+    return type(error).__module__.split(".", 1)[0] in ("sqlalchemy", "dagster_postgres")
+
+
 class _Reconnecting(logging.Filter):
     """Drops dagster-postgres's root-logger warning before each reconnection attempt."""
 
@@ -75,9 +82,6 @@ def run(assets, resources: dict, *, label: str, partition_key=None, selection=No
     """One Dagster run; raises CliError naming its first failure, or Dagster's storage when it fails.
     What Dagster's storage says on stderr while it reconnects is held back for the run: dropped when
     the storage is down (the one line says so), written out otherwise."""
-    from dagster_postgres.utils import DagsterPostgresException
-    from sqlalchemy.exc import DBAPIError
-
     held, root, reconnecting, down = io.StringIO(), logging.getLogger(), _Reconnecting(), False
     root.addFilter(reconnecting)
     try:
@@ -85,7 +89,9 @@ def run(assets, resources: dict, *, label: str, partition_key=None, selection=No
             result = dg.materialize(assets, instance=instance(), partition_key=partition_key, selection=selection,
                                     resources=resources, raise_on_error=False, run_config=QUIET,
                                     tags={"aquamind/source": "cli", **(tags or {})})
-    except (DBAPIError, DagsterPostgresException) as e:
+    except Exception as e:
+        if not from_dagster_storage(e):
+            raise
         down = True
         raise storage_down(label, e) from None
     finally:
