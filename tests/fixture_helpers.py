@@ -2,6 +2,7 @@
 tests/reliability, tests/e2e, ...) and the dbt target path (tests/defs/test_dbt.py, tests/report)."""
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 from urllib.parse import quote, urlencode
@@ -43,3 +44,12 @@ def dbt_target(tmp_path_factory) -> Path:
     if partial.exists():
         shutil.copy(partial, target / partial.name)
     return target
+
+
+def chromium() -> str | None:
+    """The system's Chromium (Debian's package), or None: the browser tests skip without it."""
+    for name in ("chromium", "chromium-browser"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return "/usr/bin/chromium" if os.access("/usr/bin/chromium", os.X_OK) else None

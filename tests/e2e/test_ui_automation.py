@@ -25,6 +25,7 @@ import pytest
 import ui_browser
 
 from conftest import aquamind_ui, gqlh
+from fixture_helpers import chromium
 
 pytestmark = pytest.mark.slow
 YEARS = ("2015", "2016")
@@ -59,7 +60,7 @@ def _newest(gql, key: list[str], partition: str | None = None) -> float:
 
 def test_a_year_rewritten_from_the_ui_refreshes_its_models_the_marts_and_the_report(e2e_env, dagster_instance, tmp_path):
     _generate_in_process(dagster_instance)
-    exe = ui_browser.chromium()
+    exe = chromium()
     with aquamind_ui(e2e_env, tmp_path / "ui.log") as ui:  # started only now: nothing to refresh before this
         if exe is None:
             _rewrite_a_year_and_watch(ui, None)

@@ -11,9 +11,7 @@ each open page is saved as a PNG in the session's screenshot directory and the e
 from __future__ import annotations
 
 import contextlib
-import os
 import re
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,15 +24,6 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
 TIMEOUT_MS = 60_000  # the UI answers slowly while runs take the machine's cores
 LOCAL_RESOURCE = "Not allowed to load local resource"
 SELECTION_INPUT = "Search and filter assets"  # aria-label of the catalog's selection box (a CodeMirror)
-
-
-def chromium() -> str | None:
-    """The system's Chromium, or None."""
-    for name in ("chromium", "chromium-browser"):
-        found = shutil.which(name)
-        if found:
-            return found
-    return "/usr/bin/chromium" if os.access("/usr/bin/chromium", os.X_OK) else None
 
 
 @dataclass

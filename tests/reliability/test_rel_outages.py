@@ -397,6 +397,13 @@ def _whole(url: str) -> dict:
     return records
 
 
+def _whole_as_before(url: str, before: dict) -> None:
+    """Every year whole (_whole), and each load recorded before the outage still the undisturbed one."""
+    for key, rec in _whole(url).items():
+        if key in before["loads"]:
+            assert rec["checksum"] == before["loads"][key]["checksum"], key
+
+
 def _advisory_year_lock(url: str, year: int) -> bool:
     """Whether a load of `year` holds its (asset, year) lock now, i.e. its transaction is open."""
     with psycopg.connect(url, autocommit=True) as c:
@@ -440,10 +447,7 @@ def test_dagster_storage_lost_mid_run_fails_in_one_line_and_years_stay_whole(adm
     _refused(*_generate_losing(admin_url, url, home, dagster_url, victim=dagster_name),
              "Dagster's storage (AQUAMIND_DAGSTER_DATABASE_URL) became unavailable during the 2016 operations run",
              "every year in the warehouse is whole")
-    records = _whole(url)
-    for key, rec in records.items():  # what was loaded before the loss is an undisturbed run's data
-        if key in before["loads"]:
-            assert rec["checksum"] == before["loads"][key]["checksum"], key
+    _whole_as_before(url, before)  # what was loaded before the loss is an undisturbed run's data
     assert _stored(url)["mortality_2016"] == before["mortality_2016"]
 
     code, out, err = _generate(url, home, AQUAMIND_DAGSTER_DATABASE_URL=dagster_url)  # the storage is back
@@ -464,10 +468,7 @@ def test_warehouse_lost_mid_run_fails_in_one_line_and_years_stay_whole(admin_url
     line = _refused(*_generate_losing(admin_url, url, home, dagster_url, victim=name),
                     "2016 operations failed", "lost the warehouse connection while loading")
     assert "not currently accepting connections" in line or "terminat" in line, line
-    records = _whole(url)
-    for key, rec in records.items():
-        if key in before["loads"]:
-            assert rec["checksum"] == before["loads"][key]["checksum"], key
+    _whole_as_before(url, before)
     with psycopg.connect(dagster_url, autocommit=True) as c:
         statuses = dict(c.execute("SELECT status, count(*) FROM runs GROUP BY status").fetchall())
     assert statuses.get("FAILURE") == 1, statuses  # Dagster, which stayed up, knows the run failed

@@ -12,7 +12,6 @@ import json
 import math
 import os
 import re
-import shutil
 import struct
 import subprocess
 from decimal import Decimal
@@ -34,6 +33,7 @@ from aquamind_assets.report.queries import CHARTS, label
 from aquamind_assets.rules.catalogue import CATALOGUE
 from aquamind_assets.runtime import settings
 from aquamind_assets.runtime.file_server import FileServer
+from fixture_helpers import chromium
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -333,16 +333,8 @@ def test_summary_and_data_quality_tables(parsed, conn):
     assert "table-validation" in parsed.sections
 
 
-def _chromium() -> str | None:
-    for name in ("chromium", "chromium-browser"):
-        found = shutil.which(name)
-        if found:
-            return found
-    return "/usr/bin/chromium" if os.access("/usr/bin/chromium", os.X_OK) else None
-
-
 def test_headless_chromium_renders_a_screenshot(built_report, tmp_path):
-    exe = _chromium()
+    exe = chromium()
     if exe is None:
         pytest.skip("chromium is not installed (Debian: apt-get install chromium)")
     shot = tmp_path / "shot.png"
