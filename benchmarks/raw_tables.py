@@ -85,14 +85,11 @@ def measure(url: str, year: int, run_scale: dict | None = None, job_seconds: flo
     """Every yearly table's raw COPY (one stored year, scaled to all years) and, given the run that
     generated the warehouse, each yearly asset's write phase against it and the whole job's ratio."""
     with psycopg.connect(url, autocommit=True) as conn:
-        stored: dict[str, int] = {}
-        for (rows,) in conn.execute("SELECT rows FROM meta.partition_load WHERE year > 0").fetchall():
-            for name, n in rows.items():
-                stored[name] = stored.get(name, 0) + int(n)
-        by_year: dict[str, dict[int, int]] = {}
+        by_year: dict[str, dict[int, int]] = {}  # table -> year -> stored rows, from the load records
         for y, rows in conn.execute("SELECT year, rows FROM meta.partition_load WHERE year > 0").fetchall():
             for name, n in rows.items():
                 by_year.setdefault(name, {})[y] = int(n)
+        stored = {name: sum(years.values()) for name, years in by_year.items()}
         tables = {}
         for table in (t for t in all_tables() if t.yearly and stored.get(t.qualified)):
             years = by_year[table.qualified]  # a table empty in `year` (the opening state) is timed in its fullest year

@@ -306,7 +306,7 @@ def main(argv=None) -> int:
     writer_targets.report(result["targets"])
     print("scale curve:")
     for r in result["scales"]:
-        rows = sum(int(m.get("dagster/row_count", 0)) for m in r["materializations"] if "duration_s" in m)
+        rows = writer_targets.stored_rows(r)
         print(f"  {r['scale']:<7} {rows:>13,} rows {r['wall_s']:>8.1f} s {rows / r['wall_s']:>11,.0f} rows/s "
               f"peak RSS {r['peak_tree_rss_mib']:>7,.0f} MiB  warehouse {r['warehouse_bytes'] / 2**30:6.2f} GiB")
     RESULTS.mkdir(exist_ok=True)

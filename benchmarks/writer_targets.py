@@ -22,7 +22,8 @@ def _scale(result: dict, name: str) -> dict | None:
     return next((s for s in result.get("scales", []) if s["scale"] == name), None)
 
 
-def _rows(scale: dict) -> int:
+def stored_rows(scale: dict) -> int:
+    """Rows a scale's run stored, from its loads' materializations."""
     return sum(int(m.get("dagster/row_count", 0)) for m in scale["materializations"] if "duration_s" in m)
 
 
@@ -52,7 +53,7 @@ def verdicts(result: dict) -> list[dict]:
     mem = result.get("memory_years_ratio")
     out.append(_verdict("memory_years_ratio", mem, mem is not None and mem <= 1.2))
     if full and double:
-        per_full, per_double = full["wall_s"] / _rows(full), double["wall_s"] / _rows(double)
+        per_full, per_double = full["wall_s"] / stored_rows(full), double["wall_s"] / stored_rows(double)
         diff = round(per_double / per_full - 1, 3)
         out.append(_verdict("scale_curve", diff, diff <= 0.15,
                             us_per_row={FULL: round(per_full * 1e6, 3), FULL2X: round(per_double * 1e6, 3)}))
