@@ -192,6 +192,7 @@ def test_ui_backfill_failed_year_then_reexecute_from_failure(e2e_env, dagster_in
         failed = [e for e in evals if not e["success"]]
         assert not failed, (y, failed)
         assert all(e["target_run"] == run_id for e in evals), (y, [e for e in evals if e["target_run"] != run_id])
+        assert all(e["partition"] == y for e in evals), (y, [e for e in evals if e["partition"] != y])  # filed under its year
         mats = gql.materializations(events)
         assert sorted(m["asset"] for m in mats) == sorted(keys) and {m["partition"] for m in mats} == {y}, (y, mats)
         for m in mats:  # the row count Dagster shows is the load record's

@@ -345,13 +345,27 @@ def _recovered(url: str, before: dict, dagster_url: str, unfinished: set[str] = 
     assert statuses.get("SUCCESS", 0) >= 3 and set(statuses) - {"SUCCESS"} <= set(unfinished), statuses
 
 
+def _two_storages(fresh_db, new_db, plan_cache, tmp_path, warehouse: str, dagster: str):
+    """A warehouse copied from the template, an empty Dagster storage and a DAGSTER_HOME seeded with
+    the plan: (warehouse name, url, Dagster storage name, url, home)."""
+    name, url = fresh_db(warehouse)
+    dagster_name, dagster_url = new_db(dagster)
+    return name, url, dagster_name, dagster_url, seed_home(tmp_path / "home", plan_cache)
+
+
+def _rerun_recovers(url: str, home, dagster_url: str, before: dict, unfinished: set[str] = frozenset()) -> None:
+    """With both storages up again, `aquamind generate` completes, every year is whole and recovered."""
+    code, out, err = _generate(url, home, AQUAMIND_DAGSTER_DATABASE_URL=dagster_url)
+    assert code == 0, out[-3000:] + err[-3000:]
+    _whole(url)
+    _recovered(url, before, dagster_url, unfinished=unfinished)
+
+
 def test_dagster_storage_down_fails_in_one_line_and_writes_nothing(fresh_db, new_db, plan_cache, tmp_path):
     """Dagster's storage unreachable (AQUAMIND_DAGSTER_DATABASE_URL on a closed port) while the warehouse is fine -> `aquamind generate` exits 2 with one line naming Dagster's storage and the host tried, the warehouse is untouched (rows, load records, relations); the next run with the storage back loads the year"""
     # guard: database.ensure_databases / _ensure_one naming which storage (runtime/database.py),
     # cli.main's one-line handler; generate resolves and checks both storages before writing anything.
-    name, url = fresh_db("dagster_down")
-    _, dagster_url = new_db("dagster_store")
-    home = seed_home(tmp_path / "home", plan_cache)
+    name, url, _, dagster_url, home = _two_storages(fresh_db, new_db, plan_cache, tmp_path, "dagster_down", "dagster_store")
     before, relations = _stored(url), _relations(url)
     port = _closed_port()
     down = f"postgresql://postgres@127.0.0.1:{port}/{name}_dagster"
@@ -361,18 +375,14 @@ def test_dagster_storage_down_fails_in_one_line_and_writes_nothing(fresh_db, new
     assert _stored(url) == before and _relations(url) == relations, "the warehouse changed"
     assert _relations(dagster_url) == 0
 
-    code, out, err = _generate(url, home, AQUAMIND_DAGSTER_DATABASE_URL=dagster_url)  # the storage is back
-    assert code == 0, out[-3000:] + err[-3000:]
-    _recovered(url, before, dagster_url)
+    _rerun_recovers(url, home, dagster_url, before)  # the storage is back
 
 
 def test_warehouse_down_fails_in_one_line_and_writes_nothing(fresh_db, new_db, plan_cache, tmp_path):
     """The warehouse unreachable (AQUAMIND_DATABASE_URL on a closed port) while Dagster's storage is fine -> `aquamind generate` exits 2 with one line naming the warehouse and the host tried, nothing is written to either storage; the next run with the warehouse back loads the year"""
     # guard: database.check_reachable naming the warehouse (runtime/database.py), run before
     # anything touches Dagster's storage; cli.main's one-line handler.
-    name, url = fresh_db("warehouse_down")
-    _, dagster_url = new_db("dagster_fine")
-    home = seed_home(tmp_path / "home", plan_cache)
+    name, url, _, dagster_url, home = _two_storages(fresh_db, new_db, plan_cache, tmp_path, "warehouse_down", "dagster_fine")
     before, relations = _stored(url), _relations(url)
     port = _closed_port()
     _refused(*_generate(f"postgresql://postgres@127.0.0.1:{port}/{name}", home, AQUAMIND_DAGSTER_DATABASE_URL=dagster_url),
@@ -380,9 +390,7 @@ def test_warehouse_down_fails_in_one_line_and_writes_nothing(fresh_db, new_db, p
     assert _relations(dagster_url) == 0, "Dagster's storage was written"
     assert _stored(url) == before and _relations(url) == relations
 
-    code, out, err = _generate(url, home, AQUAMIND_DAGSTER_DATABASE_URL=dagster_url)  # the warehouse is back
-    assert code == 0, out[-3000:] + err[-3000:]
-    _recovered(url, before, dagster_url)
+    _rerun_recovers(url, home, dagster_url, before)  # the warehouse is back
 
 
 def _whole(url: str) -> dict:
@@ -440,9 +448,7 @@ def test_dagster_storage_lost_mid_run_fails_in_one_line_and_years_stay_whole(adm
     # guard: cli/runs.run turning Dagster's storage errors (SQLAlchemy, dagster-postgres) into one line
     # (storage_down) and holding back its reconnection chatter; YearLoad needs nothing from Dagster
     # inside a year's transaction, so each year commits whole or rolls back.
-    _, url = fresh_db("dagster_lost")
-    dagster_name, dagster_url = new_db("dagster_lost_store")
-    home = seed_home(tmp_path / "home", plan_cache)
+    _, url, dagster_name, dagster_url, home = _two_storages(fresh_db, new_db, plan_cache, tmp_path, "dagster_lost", "dagster_lost_store")
     before = _stored(url)
     _refused(*_generate_losing(admin_url, url, home, dagster_url, victim=dagster_name),
              "Dagster's storage (AQUAMIND_DAGSTER_DATABASE_URL) became unavailable during the 2016 operations run",
@@ -450,10 +456,7 @@ def test_dagster_storage_lost_mid_run_fails_in_one_line_and_years_stay_whole(adm
     _whole_as_before(url, before)  # what was loaded before the loss is an undisturbed run's data
     assert _stored(url)["mortality_2016"] == before["mortality_2016"]
 
-    code, out, err = _generate(url, home, AQUAMIND_DAGSTER_DATABASE_URL=dagster_url)  # the storage is back
-    assert code == 0, out[-3000:] + err[-3000:]
-    _whole(url)
-    _recovered(url, before, dagster_url, unfinished={"STARTED"})  # the lost run could not record its end
+    _rerun_recovers(url, home, dagster_url, before, unfinished={"STARTED"})  # the lost run could not record its end
 
 
 def test_warehouse_lost_mid_run_fails_in_one_line_and_years_stay_whole(admin_url, fresh_db, new_db, plan_cache,
@@ -461,9 +464,7 @@ def test_warehouse_lost_mid_run_fails_in_one_line_and_years_stay_whole(admin_url
     """The warehouse database closed to connections and its sessions terminated while a year's load is open, Dagster's storage fine -> the attempt and its retries fail, `aquamind generate` exits 2 with one line naming the lost warehouse connection; the year rolled back whole, Dagster recorded the failed run; the rerun once the warehouse is back completes"""
     # guard: load_year's OperationalError line (defs/loading.py) and RetryPolicy, YearLoad's one
     # transaction, cli/runs.failure_line and generate's one-line summary of failed years.
-    name, url = fresh_db("warehouse_lost")
-    _, dagster_url = new_db("warehouse_lost_store")
-    home = seed_home(tmp_path / "home", plan_cache)
+    name, url, _, dagster_url, home = _two_storages(fresh_db, new_db, plan_cache, tmp_path, "warehouse_lost", "warehouse_lost_store")
     before = _stored(url)
     line = _refused(*_generate_losing(admin_url, url, home, dagster_url, victim=name),
                     "2016 operations failed", "lost the warehouse connection while loading")
@@ -473,7 +474,4 @@ def test_warehouse_lost_mid_run_fails_in_one_line_and_years_stay_whole(admin_url
         statuses = dict(c.execute("SELECT status, count(*) FROM runs GROUP BY status").fetchall())
     assert statuses.get("FAILURE") == 1, statuses  # Dagster, which stayed up, knows the run failed
 
-    code, out, err = _generate(url, home, AQUAMIND_DAGSTER_DATABASE_URL=dagster_url)  # the warehouse is back
-    assert code == 0, out[-3000:] + err[-3000:]
-    _whole(url)
-    _recovered(url, before, dagster_url, unfinished={"FAILURE"})
+    _rerun_recovers(url, home, dagster_url, before, unfinished={"FAILURE"})  # the warehouse is back
