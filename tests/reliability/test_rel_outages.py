@@ -82,23 +82,21 @@ def _release_after_the_first_timeout(url: str, holder, relname: str, seen: dict)
     holder.commit()
 
 
-def test_a_stalled_lock_holder_fails_the_load_in_one_line_naming_it(fresh_db, plan_cache, tmp_path, materialize_here,
-                                                                     monkeypatch):
-    """A client idle in an open transaction holding ACCESS SHARE on mortality_event_y2016 while the load waits for it (AQUAMIND_LOCK_TIMEOUT_S=2) -> the attempt fails after about 2 s with one line naming the table, the lock timeout and the holder (pid, application, client, its statement); rows and load record unchanged; the retry succeeds once the holder commits"""
-    # guard: YearLoad's SET LOCAL lock_timeout (warehouse/load.py, from settings.lock_timeout_s),
-    # locks.acquire's savepoint per LOCK and blockers() lookup, lock_failure (defs/loading.py).
-    _, url = fresh_db("stalled")
-    before = _stored(url)
-    monkeypatch.setenv("AQUAMIND_LOCK_TIMEOUT_S", "2")
-    holder = psycopg.connect(url, application_name="rel-stalled-holder")
+def _stalled_holder(url: str, application: str, table: str, relation: str, materialize):
+    """Run `materialize` while a client sits idle in a transaction that read `table` (ACCESS SHARE),
+    released once the load's first attempt has timed out; the run must succeed on its one retry.
+    Returns (result, the retried attempt's one line, the holder's pid and client address, what the
+    watcher saw between the attempts)."""
+    holder = psycopg.connect(url, application_name=application)
     seen: dict = {}
     try:
         client = holder.execute("SELECT coalesce(host(inet_client_addr()), 'local socket')").fetchone()[0]
-        holder.execute(f"SELECT count(*) FROM batch.{PART}")  # an analyst's open transaction: ACCESS SHARE
-        holder_pid = holder.info.backend_pid
-        watcher = threading.Thread(target=_release_after_the_first_timeout, args=(url, holder, PART, seen), daemon=True)
+        holder.execute(f"SELECT count(*) FROM {table}")  # an analyst's open transaction
+        pid = holder.info.backend_pid
+        watcher = threading.Thread(target=_release_after_the_first_timeout, args=(url, holder, relation, seen),
+                                   daemon=True)
         watcher.start()
-        result = materialize_here([MORT], "2016", url, seed_home(tmp_path / "home", plan_cache))
+        result = materialize()
         watcher.join(timeout=60)
     finally:
         holder.close()
@@ -107,6 +105,20 @@ def test_a_stalled_lock_holder_fails_the_load_in_one_line_naming_it(fresh_db, pl
     assert len(retried) == 1, retried
     (line,) = retried
     assert one_line(line), line
+    return result, line, pid, client, seen
+
+
+def test_a_stalled_lock_holder_fails_the_load_in_one_line_naming_it(fresh_db, plan_cache, tmp_path, materialize_here,
+                                                                     monkeypatch):
+    """A client idle in an open transaction holding ACCESS SHARE on mortality_event_y2016 while the load waits for it (AQUAMIND_LOCK_TIMEOUT_S=2) -> the attempt fails after about 2 s with one line naming the table, the lock timeout and the holder (pid, application, client, its statement); rows and load record unchanged; the retry succeeds once the holder commits"""
+    # guard: YearLoad's SET LOCAL lock_timeout (warehouse/load.py, from settings.lock_timeout_s),
+    # locks.acquire's savepoint per LOCK and blockers() lookup, lock_failure (defs/loading.py).
+    _, url = fresh_db("stalled")
+    before = _stored(url)
+    monkeypatch.setenv("AQUAMIND_LOCK_TIMEOUT_S", "2")
+    result, line, holder_pid, client, seen = _stalled_holder(
+        url, "rel-stalled-holder", f"batch.{PART}", PART,
+        lambda: materialize_here([MORT], "2016", url, seed_home(tmp_path / "home", plan_cache)))
     waited = float(re.search(r"\(after (\d+\.\d) s;", line)[1])  # measured by the load around its LOCK
     assert 1.9 <= waited <= 4, f"the load waited {waited} s for a 2 s lock timeout: {line}"
     for fragment in (f"{MORTALITY_ASSET} 2016: lock timeout while taking ACCESS EXCLUSIVE on batch.{PART}",
@@ -129,23 +141,9 @@ def test_a_stalled_holder_of_a_static_table_fails_the_static_load_in_one_line(fr
     _, url = fresh_db("stalled_static")
     before = _stored(url)
     monkeypatch.setenv("AQUAMIND_LOCK_TIMEOUT_S", "1")
-    holder = psycopg.connect(url, application_name="rel-stalled-static")
-    seen: dict = {}
-    try:
-        holder.execute("SELECT count(*) FROM infrastructure.sensor")
-        watcher = threading.Thread(target=_release_after_the_first_timeout, args=(url, holder, "sensor", seen),
-                                   daemon=True)
-        watcher.start()
-        result = materialize_here([static.static_assets], None, url, seed_home(tmp_path / "home", plan_cache))
-        watcher.join(timeout=60)
-        pid = holder.info.backend_pid
-    finally:
-        holder.close()
-    retried, failed = _step_errors(result)
-    assert result.success, failed
-    assert len(retried) == 1, retried
-    (line,) = retried
-    assert one_line(line), line
+    result, line, pid, _, seen = _stalled_holder(
+        url, "rel-stalled-static", "infrastructure.sensor", "sensor",
+        lambda: materialize_here([static.static_assets], None, url, seed_home(tmp_path / "home", plan_cache)))
     for fragment in ("static tables: lock timeout while taking ACCESS EXCLUSIVE on infrastructure.sensor",
                      f"pid {pid}", "'rel-stalled-static'", "SELECT count(*) FROM infrastructure.sensor"):
         assert fragment in line, f"{fragment!r} not in: {line}"
