@@ -85,8 +85,8 @@ def _release_after_the_first_timeout(url: str, holder, relname: str, seen: dict)
 def _stalled_holder(url: str, application: str, table: str, relation: str, materialize):
     """Run `materialize` while a client sits idle in a transaction that read `table` (ACCESS SHARE),
     released once the load's first attempt has timed out; the run must succeed on its one retry.
-    Returns (result, the retried attempt's one line, the holder's pid and client address, what the
-    watcher saw between the attempts)."""
+    Returns (the retried attempt's one line, the holder's pid and client address, what the watcher
+    saw between the attempts)."""
     holder = psycopg.connect(url, application_name=application)
     seen: dict = {}
     try:
@@ -105,7 +105,7 @@ def _stalled_holder(url: str, application: str, table: str, relation: str, mater
     assert len(retried) == 1, retried
     (line,) = retried
     assert one_line(line), line
-    return result, line, pid, client, seen
+    return line, pid, client, seen
 
 
 def test_a_stalled_lock_holder_fails_the_load_in_one_line_naming_it(fresh_db, plan_cache, tmp_path, materialize_here,
@@ -116,7 +116,7 @@ def test_a_stalled_lock_holder_fails_the_load_in_one_line_naming_it(fresh_db, pl
     _, url = fresh_db("stalled")
     before = _stored(url)
     monkeypatch.setenv("AQUAMIND_LOCK_TIMEOUT_S", "2")
-    result, line, holder_pid, client, seen = _stalled_holder(
+    line, holder_pid, client, seen = _stalled_holder(
         url, "rel-stalled-holder", f"batch.{PART}", PART,
         lambda: materialize_here([MORT], "2016", url, seed_home(tmp_path / "home", plan_cache)))
     waited = float(re.search(r"\(after (\d+\.\d) s;", line)[1])  # measured by the load around its LOCK
@@ -141,7 +141,7 @@ def test_a_stalled_holder_of_a_static_table_fails_the_static_load_in_one_line(fr
     _, url = fresh_db("stalled_static")
     before = _stored(url)
     monkeypatch.setenv("AQUAMIND_LOCK_TIMEOUT_S", "1")
-    result, line, pid, _, seen = _stalled_holder(
+    line, pid, _, seen = _stalled_holder(
         url, "rel-stalled-static", "infrastructure.sensor", "sensor",
         lambda: materialize_here([static.static_assets], None, url, seed_home(tmp_path / "home", plan_cache)))
     for fragment in ("static tables: lock timeout while taking ACCESS EXCLUSIVE on infrastructure.sensor",
