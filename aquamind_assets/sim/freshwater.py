@@ -46,11 +46,11 @@ def _deaths(rng, n0: np.ndarray, rate: np.ndarray, extra: np.ndarray):
     return base, event, pop
 
 
-def run_stage(rng: np.random.Generator, stage: int, start: int, n0: np.ndarray, w0: float,
+def run_stage(rng: np.random.Generator, stage: int, start: int, n0: np.ndarray, w0: float | np.ndarray,
               temps: np.ndarray, tgc: float, end_weight: float | None, daily_rate: float,
               extra_rate: np.ndarray | None = None, factor: np.ndarray | None = None,
               min_end: int | None = None) -> StageRun:
-    """Simulate a stage from `start` on units with initial counts n0 and common weight w0.
+    """Simulate a stage from `start` on units with initial counts n0 and weights w0 (one or per unit).
 
     temps: [units, horizon] water temperature from `start`. The stage ends at the threshold,
     or later if `min_end` (e.g. waiting for a sea site) says so, never past the data's end.
@@ -64,7 +64,7 @@ def run_stage(rng: np.random.Generator, stage: int, start: int, n0: np.ndarray, 
         weight = bio.EGG_WEIGHT_G[0] + (bio.EGG_WEIGHT_G[1] - bio.EGG_WEIGHT_G[0]) * frac
         done = np.flatnonzero(frac.mean(axis=0) >= 1.0)
     else:
-        weight = bio.grow(np.full(len(n0), w0), np.full(len(n0), tgc), temps, factor[None, :])
+        weight = bio.grow(np.broadcast_to(np.asarray(w0, float), len(n0)), np.full(len(n0), tgc), temps, factor[None, :])
         done = np.flatnonzero(weight.mean(axis=0) >= end_weight)
     length = int(done[0]) if len(done) else min(horizon, MAX_STAGE_DAYS)
     if min_end is not None:

@@ -108,7 +108,7 @@ def grow_at_sea(ctx: PlanContext, bidx: int, bid: int, geo: int, prev: Chunk, si
     pens = np.array(ctx.pens_by_site[area])
     transferred = builder.transfer_losses(prev, rng)
     n0 = split_even(int(transferred.sum()), len(pens))
-    w0 = builder.pooled_weight(prev)
+    w0 = builder.moved_weights(prev, n0)
     outbreaks = draw_sea_outbreaks(stream(ctx.seed, "outbreaks", bidx), geo, transfer_day)
     target = float(rng.normal(*b.harvest_live_kg[GEOS[geo]]) * 1000)
     run = run_sea(stream(ctx.seed, "sea", bidx), geo, transfer_day, n0, w0, tgc_sea, target,

@@ -129,6 +129,18 @@ class PlanBuilder:
         s = self.exit_pop[int(prev.ids[0])]
         return float(np.average(prev.exit_w, weights=np.maximum(s, 1)))
 
+    def moved_weights(self, prev: Chunk, n0: np.ndarray) -> np.ndarray:
+        """Mean weight of the fish each destination receives (the transfer's pairing of sources to
+        destinations), so a destination starts at the weight of its own fish: no reset at a transfer."""
+        survivors = self.exit_pop[int(prev.ids[0])]
+        if survivors.sum() != n0.sum():
+            return np.full(len(n0), self.pooled_weight(prev))
+        count, biomass = np.zeros(len(n0)), np.zeros(len(n0))
+        for s, d, n in pair_transfers(survivors, n0):
+            count[d] += n
+            biomass[d] += n * float(prev.exit_w[s])
+        return np.where(count > 0, biomass / np.maximum(count, 1), self.pooled_weight(prev))
+
     def _workflow(self, bid, prev: Chunk, cur: Chunk) -> None:
         survivors = self.exit_pop[int(prev.ids[0])]
         i, last = np.arange(len(prev.ids)), prev.lengths - 1

@@ -85,9 +85,10 @@ class _Pens:
     early: bool = False
 
     @classmethod
-    def stocked(cls, n0: np.ndarray, w0: float) -> _Pens:
+    def stocked(cls, n0: np.ndarray, w0: float | np.ndarray) -> _Pens:
         n = len(n0)
-        return cls(np.full(n, np.cbrt(w0)), n0.astype(np.int64).copy(), np.ones(n, bool), np.zeros(n, np.int64),
+        cbrt = np.broadcast_to(np.cbrt(np.asarray(w0, float)), n).copy()
+        return cls(cbrt, n0.astype(np.int64).copy(), np.ones(n, bool), np.zeros(n, np.int64),
                    np.zeros(n, np.int64), np.full(n, -10**6), np.ones(n), np.zeros(n))
 
 
@@ -197,7 +198,7 @@ def _sea_run(start: int, n_pens: int, length: int) -> SeaRun:
                   np.zeros(shape))
 
 
-def run_sea(rng: np.random.Generator, geo: int, start: int, n0: np.ndarray, w0: float, tgc: float,
+def run_sea(rng: np.random.Generator, geo: int, start: int, n0: np.ndarray, w0: float | np.ndarray, tgc: float,
             target_g: float, temp: np.ndarray, env_mort: np.ndarray, feed_factor: np.ndarray,
             monthly_mortality_pct: float, outbreaks: list[Outbreak],
             lice_threshold: tuple[float, float] = (0.5, 1.0)) -> SeaRun:

@@ -89,7 +89,8 @@ def first_units(st: StageStocking) -> np.ndarray:
 
 def _run(ctx: PlanContext, st: StageStocking, n0, temps, min_end, **kw):
     key = stream(ctx.seed, "stage", st.bidx, st.stage)
-    return run_stage(key, st.stage, st.start, n0, st.weight, temps, st.tgc, st.end_weight,
+    w0 = st.weight if st.prev is None else ctx.builder.moved_weights(st.prev, n0)
+    return run_stage(key, st.stage, st.start, n0, w0, temps, st.tgc, st.end_weight,
                      ctx.stage_rates[st.stage], min_end=min_end, **kw)
 
 
