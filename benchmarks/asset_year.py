@@ -61,6 +61,8 @@ def producer(plan, conn, asset: str, year: int, scenario_hash: str) -> tuple[dic
     while True:
         t0 = time.perf_counter()
         item = next(it, None)
+        if item is not None and callable(item[1]):  # a deferred table renders in its turn
+            item = (item[0], item[1]())
         t1 = time.perf_counter()
         t["render"] += t1 - t0
         if item is None:

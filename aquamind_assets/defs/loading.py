@@ -34,7 +34,7 @@ from .resources import Warehouse
 TABLES: dict[str, Table] = {t.qualified: t for t in all_tables()}
 RETRY = dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
 LOCK_ERRORS = (LockConflict, psycopg.errors.DeadlockDetected, psycopg.errors.LockNotAvailable)
-Render = Callable[[object, int], Iterable[tuple[Table, dict]]]
+Render = Callable[[object, int], Iterable[tuple[Table, dict]] | dict[Table, dict | Callable[[], dict]]]
 
 
 @dataclass(frozen=True)
@@ -123,12 +123,15 @@ def slices(n: int) -> Iterable[tuple[int, int]]:
 
 def frames(plan, year: int, render: Render) -> Iterable[Frame]:
     """A renderer's frames, validated. A renderer that returns whole tables (a dict) has them sliced
-    (see slices); one that yields its own chunks (readings, meals) streams already."""
+    (see slices); one that yields its own chunks (readings, meals) streams already. A dict's value
+    may be a function: that table is rendered when its turn comes, while the tables before it are
+    still being sent (so the largest table goes first and the small ones render behind it)."""
     items = render(plan, year)
     if not isinstance(items, dict):
         yield from (validate(Frame(table, cols)) for table, cols in items)
         return
     for table, cols in items.items():
+        cols = cols() if callable(cols) else cols
         n = len(next(iter(cols.values()), ()))
         if n == 0:
             yield validate(Frame(table, cols))

@@ -8,6 +8,9 @@ first stored day are kept in the first stored year so their withholding and cour
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import cache
+
 import numpy as np
 
 from ..config.years import FIRST_YEAR
@@ -114,12 +117,18 @@ def render_outbreaks(plan, year: int) -> dict[str, np.ndarray]:
             "area_id": area, "start_date": epoch_days(ob["start"][sel]), "end_date": nullable_date(end[sel])}
 
 
-def render_health(plan, year: int) -> dict[Table, dict[str, np.ndarray]]:
-    """Every health table of one year (the `health` asset's render)."""
+def render_health(plan, year: int) -> dict[Table, dict | Callable[[], dict]]:
+    """Every health table of one year (the `health` asset's render). The fish scores, most of the
+    rows, come first; the journal and lab work render while they are sent (defs/loading.frames)."""
     events, obs, scores, ev_info = render_sampling(plan, year)
-    lab, work = render_lab(plan, year)
-    return {VACCINATION: render_vaccinations(plan, year), LICE_COUNT: render_lice(plan, year),
-            TREATMENT: render_treatments(plan, year), DISEASE_OUTBREAK: render_outbreaks(plan, year),
-            JOURNAL_ENTRY: render_journal(plan, year, events, ev_info, work),
-            HEALTH_SAMPLING_EVENT: events, INDIVIDUAL_FISH_OBSERVATION: obs,
-            FISH_PARAMETER_SCORE: scores, HEALTH_LAB_SAMPLE: lab}
+    lab = cache(lambda: render_lab(plan, year))
+    return {FISH_PARAMETER_SCORE: scores, INDIVIDUAL_FISH_OBSERVATION: obs, HEALTH_SAMPLING_EVENT: events,
+            LICE_COUNT: lambda: render_lice(plan, year), HEALTH_LAB_SAMPLE: lambda: lab()[0],
+            JOURNAL_ENTRY: lambda: render_journal(plan, year, events, ev_info, lab()[1]),
+            VACCINATION: lambda: render_vaccinations(plan, year),
+            TREATMENT: lambda: render_treatments(plan, year), DISEASE_OUTBREAK: lambda: render_outbreaks(plan, year)}
+
+
+def rendered(tables: dict) -> dict:
+    """The tables of a renderer whose values may be deferred, all rendered (for tests and export)."""
+    return {t: cols() if callable(cols) else cols for t, cols in tables.items()}

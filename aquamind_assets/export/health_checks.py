@@ -16,7 +16,7 @@ AFFECTS = {"AGD": (1, 8), "PD": (5, 6, 7), "HSMI": (6, 7), "CMS": (5, 6), "WINTE
 BASE_P = np.array([0.66, 0.27, 0.06, 0.01])  # score 0..3 of a healthy fish
 SICK_P = np.array([0.22, 0.38, 0.28, 0.12])  # a parameter the outbreak damages
 ILL_P = np.array([0.48, 0.36, 0.13, 0.03])  # any other parameter during an outbreak
-CUM_P = np.cumsum(np.stack([BASE_P, ILL_P, SICK_P]), axis=1)[:, :3]  # score thresholds of each
+CUM_P = np.cumsum(np.stack([BASE_P, ILL_P, SICK_P]), axis=1)[:, :3].T.copy()  # [threshold, kind]
 
 
 def render_sampling(plan, year: int):
@@ -34,12 +34,13 @@ def render_sampling(plan, year: int):
     k = np.clip(k_ev[ev] + rng.normal(0, 0.05, len(ev)), 1.03, 1.37)
     length = np.round(bio.length_cm(w, k), 1).astype(np.float32)
     disease = outbreak_at(plan, a["batch"][ai], day)
-    kind = np.zeros((len(ev), N_PARAMS), np.int8)  # a row of CUM_P per fish and parameter
+    kind = np.zeros((len(ev), N_PARAMS), np.int8)  # a column of CUM_P per fish and parameter
     for code, params in AFFECTS.items():
         sick = disease[ev] == code
         kind[sick] = 1
         kind[np.ix_(sick, np.array(params) - 1)] = 2
-    score = (rng.random((len(ev), N_PARAMS, 1)) > CUM_P[kind]).sum(axis=2)
+    u = rng.random((len(ev), N_PARAMS))
+    score = sum((u > np.take(cut, kind)).view(np.int8) for cut in CUM_P)  # thresholds passed = the score
     ev_id = (row + 1).astype(np.int32)
     obs_id = ev_id[ev].astype(np.int64) * 32 + fish_no
     per = lambda x: np.bincount(ev, weights=x, minlength=n_ev) / np.maximum(n, 1)  # noqa: E731

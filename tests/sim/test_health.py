@@ -7,7 +7,7 @@ import pytest
 
 from aquamind_assets.config.scenario import load_scenario
 from aquamind_assets.export.growth import render_growth
-from aquamind_assets.export.health import render_health
+from aquamind_assets.export.health import render_health, rendered
 from aquamind_assets.sim.calendar import EPOCH_OFFSET, FIRST_STORED_DAY, MONTH, N_DAYS, YEAR, year_days
 from aquamind_assets.sim.plan import build_plan
 from aquamind_assets.sim.reference import TREATMENT_ID
@@ -21,7 +21,7 @@ KEYS = {"health.fish_parameter_score": ("observation_id", "parameter_id")}
 
 
 def _render(plan, year: int) -> dict[str, dict[str, np.ndarray]]:
-    return {table.qualified: cols for table, cols in {**render_health(plan, year), **render_growth(plan, year)}.items()}
+    return {table.qualified: cols for table, cols in {**rendered(render_health(plan, year)), **render_growth(plan, year)}.items()}
 
 
 @pytest.fixture(scope="module")
