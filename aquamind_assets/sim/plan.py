@@ -11,6 +11,7 @@ import numpy as np
 from ..config.scenario import Scenario
 from . import biology as bio
 from .calendar import DOY, N_DAYS, YEAR
+from .incidents import draw_incidents, pen_severity
 from .infrastructure import GEOS
 from .outbreaks import draw_sea_outbreaks
 from .plan_arrays import Plan, freeze
@@ -18,7 +19,7 @@ from .plan_context import PlanContext, plan_context
 from .plan_state import Chunk
 from .rng import stream
 from .schedule import cleaning_days, split_even, units_needed
-from .sea import run_sea
+from .sea import MAX_SEA_DAYS, run_sea
 from .stocking import BatchTraits, first_units, fit_units, stock_stage
 
 START_PEAK_DOY = {0: 335, 1: 305}  # egg intakes cluster in late autumn / winter
@@ -110,10 +111,15 @@ def grow_at_sea(ctx: PlanContext, bidx: int, bid: int, geo: int, prev: Chunk, si
     n0 = split_even(int(transferred.sum()), len(pens))
     w0 = builder.moved_weights(prev, n0)
     outbreaks = draw_sea_outbreaks(stream(ctx.seed, "outbreaks", bidx), geo, transfer_day)
+    harm = stream(ctx.seed, "incidents", bidx)
+    for ob in outbreaks:
+        ob.pens = pen_severity(harm, len(pens))
+    incidents = draw_incidents(harm, geo, len(pens), transfer_day, min(MAX_SEA_DAYS, N_DAYS - transfer_day),
+                               climate.events, area - 1)
     target = float(rng.normal(*b.harvest_live_kg[GEOS[geo]]) * 1000)
     run = run_sea(stream(ctx.seed, "sea", bidx), geo, transfer_day, n0, w0, tgc_sea, target,
                   climate.sea_temp[area - 1], climate.env_mortality[area - 1], climate.feed_factor[area - 1],
-                  b.sea_monthly_mortality_pct[GEOS[geo]], outbreaks, b.lice_threshold)
+                  b.sea_monthly_mortality_pct[GEOS[geo]], outbreaks, b.lice_threshold, incidents)
     builder.add_sea(bid, pens, run, climate.sea_temp[area - 1], prev, tgc_sea, rng)
     harvested = bool((run.ends > 0).all())
     for ob in outbreaks:

@@ -11,6 +11,7 @@ import numpy as np
 
 from . import biology as bio
 from .calendar import DOY, MONTH, N_DAYS, YEAR
+from .incidents import Incidents
 from .reference import DURATION, TREATMENT_ID, WITHHOLDING
 
 MAX_SEA_DAYS = 720
@@ -20,6 +21,8 @@ FO_METHODS = ("FRESHWATER_BATH", "THERMAL", "MECHANICAL")
 SC_METHODS = (("THERMAL", 0.3), ("MECHANICAL", 0.2), ("FRESHWATER_BATH", 0.15), ("H2O2", 0.15),
               ("AZAMETHIPHOS", 0.1), ("DELTAMETHRIN", 0.05), ("EMAMECTIN", 0.05))
 TREAT_LOSS = {"THERMAL": (0.002, 0.006), "MECHANICAL": (0.0015, 0.005)}
+# a handling treatment now and then goes wrong (stressed or large fish, warm water): a few % of the pen
+MISHAP_SHARE, MISHAP_LOSS = 0.03, (0.03, 0.10)
 # docs/domain.md §5: sea losses lowest in May-June (new smolts settled, cool water), highest Aug-Oct (warm
 # water, lice, gill disease). Multipliers of the base rate at mid-month, mean 1, interpolated daily.
 BASE_SEASON = np.array([1.05, 1.0, 0.95, 0.9, 0.62, 0.52, 0.55, 0.8, 0.95, 1.05, 1.1, 1.05])
@@ -43,6 +46,7 @@ class Outbreak:
     mortality: float  # extra daily mortality fraction
     growth: float  # growth factor while active
     treatment: str | None = None
+    pens: np.ndarray | float = 1.0  # how hard it hits each pen (incidents.pen_severity), mean ~1
 
 
 @dataclass
@@ -92,17 +96,23 @@ class _Pens:
                    np.zeros(n, np.int64), np.full(n, -10**6), np.ones(n), np.zeros(n))
 
 
-def _conditions(d: int, pens: _Pens, feed_factor, env_mort, outbreaks) -> tuple[np.ndarray, float, int]:
-    """(growth factor per pen, extra daily mortality, cause of event deaths) on day d."""
-    factor = np.full(len(pens.alive), float(feed_factor[d]))
+def _conditions(d: int, i: int, pens: _Pens, feed_factor, env_mort, outbreaks,
+                incidents: Incidents | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(growth factor, extra daily mortality, cause of event deaths) per pen on day d (day i at sea)."""
+    n = len(pens.alive)
+    factor = np.full(n, float(feed_factor[d]))
     factor[pens.dip_until > d] *= 0.5
-    extra = float(env_mort[d])
-    ev_cause = 3 if extra > 0 else 4
+    extra = np.full(n, float(env_mort[d]))
+    ev_cause = np.full(n, 3 if env_mort[d] > 0 else 4, np.int8)
     for ob in outbreaks:
         if ob.start <= d < ob.end:
             factor *= ob.growth
-            extra += ob.mortality
-            ev_cause = 0
+            extra += ob.mortality * ob.pens
+            ev_cause[:] = 0
+    if incidents is not None:
+        rate, cause = incidents.on(i)
+        extra += rate
+        ev_cause = np.where(rate > 0, cause, ev_cause).astype(np.int8)
     return factor, extra, ev_cause
 
 
@@ -136,6 +146,8 @@ def _treat_lice(run: SeaRun, pens: _Pens, p: int, d: int, i: int, observed: floa
     pens.dip_until[p] = d + 4
     pens.suppression[p] *= rng.uniform(0.08, 0.35) if rng.random() < 0.8 else rng.uniform(0.5, 0.9)
     lo, hi = TREAT_LOSS.get(code, (0.0005, 0.002))
+    if code in TREAT_LOSS and rng.random() < MISHAP_SHARE:
+        lo, hi = MISHAP_LOSS
     de[p] += rng.binomial(max(pens.alive[p] - db[p] - de[p], 0), rng.uniform(lo, hi))
     pens.pending[p] = len(run.treatments)
     run.treatments.append((p, d + 1, code, observed, "pending"))
@@ -201,7 +213,7 @@ def _sea_run(start: int, n_pens: int, length: int) -> SeaRun:
 def run_sea(rng: np.random.Generator, geo: int, start: int, n0: np.ndarray, w0: float | np.ndarray, tgc: float,
             target_g: float, temp: np.ndarray, env_mort: np.ndarray, feed_factor: np.ndarray,
             monthly_mortality_pct: float, outbreaks: list[Outbreak],
-            lice_threshold: tuple[float, float] = (0.5, 1.0)) -> SeaRun:
+            lice_threshold: tuple[float, float] = (0.5, 1.0), incidents: Incidents | None = None) -> SeaRun:
     n_pens = len(n0)
     length = min(MAX_SEA_DAYS, N_DAYS - start)
     run = _sea_run(start, n_pens, length)
@@ -212,13 +224,13 @@ def run_sea(rng: np.random.Generator, geo: int, start: int, n0: np.ndarray, w0: 
         if not pens.active.any():
             break
         t = float(temp[d])
-        factor, extra, ev_cause = _conditions(d, pens, feed_factor, env_mort, outbreaks)
+        factor, extra, ev_cause = _conditions(d, i, pens, feed_factor, env_mort, outbreaks, incidents)
         run.weight[:, i] = pens.cbrt**3
         run.pop[:, i] = pens.alive
         run.growth_factor[:, i] = factor
         rate = base_daily * SEASON[d] * rng.lognormal(-0.08, 0.4, n_pens)
         db = rng.poisson(pens.alive * rate)
-        de = rng.poisson(pens.alive * extra) if extra > 0 else np.zeros(n_pens, np.int64)
+        de = rng.poisson(pens.alive * extra) if extra.any() else np.zeros(n_pens, np.int64)
         run.event_cause[:, i] = ev_cause
         level = _lice_level(geo, i, d, pens, rng)
         if i % COUNT_EVERY[geo] == 3:
