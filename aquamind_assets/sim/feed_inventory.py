@@ -111,14 +111,25 @@ def container_feed_store(infra) -> np.ndarray:
     return out
 
 
+_M64 = (1 << 64) - 1
+_GOLDEN, _MIX1, _MIX2 = 0x9E3779B97F4A7C15, 0xBF58476D1CE4E5B9, 0x94D049BB133111EB
+
+
 def _hash_unit(*keys) -> np.ndarray:
-    """Counter-based uniform [0, 1) from integer keys (splitmix64): no generator state to share."""
-    x = np.zeros(np.broadcast(*keys).shape, np.uint64)
+    """Counter-based uniform [0, 1) from integer keys (splitmix64): no generator state to share.
+    Leading scalar keys (seed, salt) are mixed once in Python; only the array keys cost passes."""
+    x, rest = 0, list(keys)
+    while rest and np.ndim(rest[0]) == 0:
+        x = ((x ^ (int(rest.pop(0)) & _M64)) + _GOLDEN) & _M64
+        x = ((x ^ (x >> 30)) * _MIX1) & _M64
+        x = ((x ^ (x >> 27)) * _MIX2) & _M64
+        x ^= x >> 31
+    x = np.full(np.broadcast(*keys).shape, x, np.uint64)
     with np.errstate(over="ignore"):
-        for k in keys:
-            x = (x ^ np.asarray(k).astype(np.uint64)) + np.uint64(0x9E3779B97F4A7C15)
-            x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-            x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        for k in rest:
+            x = (x ^ np.asarray(k).astype(np.uint64)) + np.uint64(_GOLDEN)
+            x = (x ^ (x >> np.uint64(30))) * np.uint64(_MIX1)
+            x = (x ^ (x >> np.uint64(27))) * np.uint64(_MIX2)
             x = x ^ (x >> np.uint64(31))
     return (x >> np.uint64(11)).astype(np.float64) / float(1 << 53)
 
