@@ -101,6 +101,31 @@ class Biology(Strict):
         return self
 
 
+FAULT_RATE_MAX = 50.0  # faults per sensor-year: beyond this a sensor would be faulty most of the year
+
+
+class SensorFaults(Strict):
+    """Expected faults per sensor-year of each kind (sim/faults.py); 0 switches a kind off. The
+    defaults: a sensor drops out a couple of times a year, glitches a few times, and sticks, drifts
+    or needs recalibration about once in three to five years."""
+
+    gap: float = 2.0
+    spike: float = 3.0
+    stuck: float = 0.4
+    drift: float = 0.2
+    calibration: float = 0.3
+
+    @model_validator(mode="before")
+    @classmethod
+    def _rates(cls, data):
+        for kind, rate in (data.items() if isinstance(data, dict) else ()):
+            ok = isinstance(rate, (int, float)) and not isinstance(rate, bool) and 0 <= rate <= FAULT_RATE_MAX
+            if kind in cls.model_fields and not ok:
+                raise ValueError(f"sensor_faults.{kind} is {rate!r}: give a number of faults per sensor-year "
+                                 f"from 0 (none) to {FAULT_RATE_MAX:g}")
+        return data
+
+
 class Scenario(Strict):
     name: str = "default"
     seed: int = Field(20150101, ge=0, lt=2**63)
@@ -109,6 +134,7 @@ class Scenario(Strict):
     scale: ScaleName = "small"
     scale_overrides: dict[str, object] = {}
     biology: Biology = Biology()
+    sensor_faults: SensorFaults = SensorFaults()
 
     @model_validator(mode="after")
     def _years(self) -> "Scenario":

@@ -9,9 +9,12 @@ import numpy as np
 from ..config.years import FIRST_YEAR
 from ..sim.calendar import EPOCH_OFFSET, FIRST_STORED_DAY, N_DAYS, YEAR
 from ..sim.climate import EVENT_TYPES
-from ..sim.readings import ReadingLayout, reading_values, year_container_days
+from ..sim.faults import YearFaults, plan_faults
+from ..sim.readings import HI, LO, P, SEA, ReadingLayout, reading_values, year_container_days
 from ..warehouse.schema import Table
-from ..warehouse.tables import ENV_EVENT, ENV_READING, ENV_READING_DAILY
+from ..warehouse.tables import ENV_EVENT, ENV_READING, ENV_READING_DAILY, SENSOR_FAULT, SENSOR_FAULT_FLAG
+from .detectors import FaultDetectors
+from .faults import render_faults
 
 US_PER_DAY, US_PER_MIN = 86_400_000_000, 60_000_000
 CHUNK_ROWS, FIRST_CHUNK_ROWS = 1_000_000, 100_000  # the asset's chunks: a small first one starts the COPY sooner
@@ -20,7 +23,12 @@ EVENT_RANGES = {"storm": (15.0, 35.0), "algae_bloom": (15.0, 35.0), "temperature
                 "oxygen_depletion": (30.0, 50.0)}
 
 
-def _chunk(plan, lay: ReadingLayout, year: int, idx: np.ndarray, c: np.ndarray) -> dict[str, np.ndarray]:
+P_TEMPERATURE = P["temperature"]
+SEA_TEMPERATURE_MAX = 18.0  # docs/domain.md §7.5: a fault moves a sea reading no higher
+
+
+def _chunk(plan, lay: ReadingLayout, year: int, idx: np.ndarray, c: np.ndarray,
+           faults: YearFaults) -> dict[str, np.ndarray]:
     d = plan.daily
     cd = {"c": c, "day": d["day"][idx].astype(np.int64), "temp": d["temp"][idx].astype(np.float32),
           "pop": d["pop"][idx].astype(np.float64), "weight": d["weight"][idx].astype(np.float64)}
@@ -29,25 +37,32 @@ def _chunk(plan, lay: ReadingLayout, year: int, idx: np.ndarray, c: np.ndarray) 
     ci = np.repeat(np.arange(len(c)), per)
     t = np.arange(n) + np.repeat(lay.t_start[c] - (np.cumsum(per) - per), per)
     param, minute, sensor = lay.t_param[t], lay.t_minute[t], lay.t_sensor[t]
-    return {
+    value = reading_values(lay, plan, cd, ci, param, minute, sensor)
+    sea_temp = (param == P_TEMPERATURE) & (lay.kind[c[ci]] == SEA)
+    keep = faults.apply(sensor, cd["day"][ci] * 1440 + minute, param, value, LO[param],
+                        np.where(sea_temp, np.float32(SEA_TEMPERATURE_MAX), HI[param]))
+    cols = {
         "year": np.full(n, year, np.int16),
         "reading_time": (cd["day"][ci] + EPOCH_OFFSET) * US_PER_DAY + minute * US_PER_MIN,
         "sensor_id": sensor.astype(np.int32),
         "container_id": (c[ci] + 1).astype(np.int32),
         "assignment_id": d["assignment"][idx][ci].astype(np.int32),
         "parameter_id": param.astype(np.int32),
-        "value": reading_values(lay, plan, cd, ci, param, minute, sensor),
+        "value": value,
     }
+    return cols if keep.all() else {k: v[keep] for k, v in cols.items()}
 
 
 def render_readings(plan, year: int, chunk_rows: int = 2_000_000, cadence_multiplier: int = 1,
-                    first_chunk_rows: int | None = None, cadence: str = "default") -> Iterator[dict[str, np.ndarray]]:
+                    first_chunk_rows: int | None = None, cadence: str = "default",
+                    faults: YearFaults | None = None) -> Iterator[dict[str, np.ndarray]]:
     """environmental.environmental_reading for one year, in chunks of at most chunk_rows rows
     (the first of at most first_chunk_rows: a small one gets the COPY going sooner).
 
     Rows are ordered by (day, container, sensor, time); a chunk holds whole container-days.
     """
     lay = ReadingLayout(plan, cadence_multiplier, cadence)
+    faults = YearFaults(plan_faults(plan, lay), year) if faults is None else faults
     if chunk_rows < lay.per_day.max():
         raise ValueError(f"chunk_rows {chunk_rows} < {lay.per_day.max()} readings of one container-day")
     idx, c = year_container_days(plan, year)
@@ -57,7 +72,7 @@ def render_readings(plan, year: int, chunk_rows: int = 2_000_000, cadence_multip
         done = int(cum[start - 1]) if start else 0
         size = chunk_rows if start or first_chunk_rows is None else max(first_chunk_rows, int(lay.per_day.max()))
         stop = int(np.searchsorted(cum, done + size, side="right"))
-        yield _chunk(plan, lay, year, idx[start:stop], c[start:stop])
+        yield _chunk(plan, lay, year, idx[start:stop], c[start:stop], faults)
         start = stop
 
 
@@ -116,10 +131,18 @@ def render_environmental_events(plan, year: int) -> dict[str, np.ndarray]:
 
 def render_environment(plan, year: int) -> Iterator[tuple[Table, dict[str, np.ndarray]]]:
     """(table, columns) for the environment asset: the events, then the readings in chunks, each
-    followed by its daily rollup (the load's CopyStream switches tables without a stall)."""
+    followed by its daily rollup and the detectors' flags decided on it (the load's CopyStream
+    switches tables without a stall), and last the year's faults (what the stuck sensors repeated
+    and the spikes' offsets are learnt as the readings stream)."""
     yield ENV_EVENT, render_environmental_events(plan, year)
+    cadence = (int(plan.stats.get("cadence_multiplier", 1)), plan.stats.get("readings_cadence", "default"))
+    faults, detectors = YearFaults(plan_faults(plan, ReadingLayout(plan, *cadence)), year), FaultDetectors()
     for chunk in render_readings(plan, year, chunk_rows=CHUNK_ROWS, first_chunk_rows=FIRST_CHUNK_ROWS,
-                                 cadence_multiplier=int(plan.stats.get("cadence_multiplier", 1)),
-                                 cadence=plan.stats.get("readings_cadence", "default")):
+                                 cadence_multiplier=cadence[0], cadence=cadence[1], faults=faults):
         yield ENV_READING, chunk
-        yield ENV_READING_DAILY, daily_rollup(chunk)
+        daily = daily_rollup(chunk)
+        yield ENV_READING_DAILY, daily
+        flags = detectors.feed(daily)
+        if len(flags["flag_date"]):
+            yield SENSOR_FAULT_FLAG, {**flags, "year": np.full(len(flags["flag_date"]), year, np.int16)}
+    yield SENSOR_FAULT, render_faults(plan, faults, year)

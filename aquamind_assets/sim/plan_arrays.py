@@ -99,4 +99,5 @@ def freeze(b: PlanBuilder) -> Plan:
         outbreak=_arr(b.rows["outbreak"], ("batch", "disease", "start", "end", "area")),
         stats={**b.stats, "seed": seed, "cadence_multiplier": b.scenario.scale_spec.cadence_multiplier,
                "gutted_ratio": tuple(b.scenario.biology.gutted_ratio),
-               "readings_cadence": b.scenario.scale_spec.readings_cadence})
+               "readings_cadence": b.scenario.scale_spec.readings_cadence,
+               "sensor_faults": b.scenario.sensor_faults.model_dump()})

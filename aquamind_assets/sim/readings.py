@@ -15,7 +15,9 @@ import numpy as np
 
 from ..config.years import FIRST_YEAR, LAST_YEAR, YEAR_SPAN
 from .calendar import FIRST_STORED_DAY, year_days
+from .bounds import soft_clip
 from .climate import oxygen_solubility
+from .faults import gap_readings, plan_faults
 from .reference import PARAM_ID, PARAMETERS
 from .rng import stream
 
@@ -106,6 +108,8 @@ class ReadingLayout:
         n = readings_per_day(cadence, readings_cadence)[par]
         spacing = 1440 // n
         offset = (_uniform(salt_o, sid) * np.minimum(60, spacing)).astype(np.int64)  # fixed per sensor
+        self.s_per_day, self.s_offset, self.s_spacing = n, offset, spacing  # by sensor position (id - 1)
+        self.cadence_key = (int(cadence), readings_cadence)
         rep = np.repeat(np.arange(len(sid)), n)
         k = np.arange(len(rep)) - np.repeat(np.cumsum(n) - n, n)
         self.t_sensor, self.t_param, self.t_container = sid[rep], par[rep], cont[rep]
@@ -141,9 +145,11 @@ def year_container_days(plan, year: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def estimate_readings(plan, years: Iterable[int], cadence_multiplier: int = 1, cadence: str = "default") -> int:
-    """Exact row count of those years' readings, without rendering them (to size disk before a run)."""
-    per_day = ReadingLayout(plan, cadence_multiplier, cadence).per_day
-    return int(sum(per_day[year_container_days(plan, y)[1]].sum() for y in years))
+    """Exact row count of those years' readings, without rendering them (to size disk before a run):
+    every occupied container-day's readings but those a gap never sent."""
+    lay = ReadingLayout(plan, cadence_multiplier, cadence)
+    faults = plan_faults(plan, lay)
+    return int(sum(lay.per_day[year_container_days(plan, y)[1]].sum() - gap_readings(faults, lay, y) for y in years))
 
 
 def reading_values(lay: ReadingLayout, plan, cd: dict, ci: np.ndarray, param: np.ndarray, minute: np.ndarray,
@@ -176,15 +182,15 @@ def reading_values(lay: ReadingLayout, plan, cd: dict, ci: np.ndarray, param: np
         elif p == P["oxygen_saturation"]:
             v = sat_t + np.where(sea[i], 1.0, 0.5) * z + 0.4 * w
         elif p == P["salinity"]:
-            v = np.clip(sal[i] + 0.1 * z + 0.04 * w, 20.0, 36.0)
+            v = soft_clip(sal[i] + 0.1 * z + 0.04 * w, 20.0, 36.0, 0.5)
         elif p == P["ph"]:
             v = lay.ph[c[i]] - 0.25 * load[i] * ras[i] + 0.06 * z + 0.02 * w
-            v = np.where(sea[i], np.clip(v, 7.8, 8.2), np.clip(v, 6.5, 8.0))
+            v = np.where(sea[i], soft_clip(v, 7.8, 8.2, 0.05), soft_clip(v, 6.5, 8.0, 0.1))
         elif p == P["co2"]:
             mean = np.select([sea[i], ras[i]], [1.0 + 0.25 * z, 6.0 + 10.0 * load[i] + 1.5 * z],
                              2.0 + 3.0 * load[i] + 0.5 * z)
             lo, hi = np.select([sea[i], ras[i]], [0.3, 5.0], 1.0), np.select([sea[i], ras[i]], [3.0, 20.0], 8.0)
-            v = np.clip(mean + 0.15 * w, lo, hi)
+            v = soft_clip(mean + 0.15 * w, lo, hi, np.select([sea[i], ras[i]], [0.2, 1.0], 0.5))
         else:  # nitrogen compounds, freshwater only: RAS accumulates them with the fish load
             base = {P["no2"]: (0.006, 0.012, 0.04, 0.2), P["no3"]: (1.0, 3.0, 20.0, 45.0),
                     P["nh4"]: (0.004, 0.015, 0.05, 0.35)}[int(p)]

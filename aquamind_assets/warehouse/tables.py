@@ -181,7 +181,8 @@ ENV_READING_DAILY = yearly("environmental", "environmental_reading_daily",
     description="Per sensor and day: the count, mean, minimum and maximum of its readings, computed as the "
                 "readings are rendered and written in the same transaction (so it is replaced with its year); "
                 "what the marts and the report read instead of rescanning the readings.")
-ENVIRONMENT_TABLES = (ENV_READING, ENV_READING_DAILY, ENV_EVENT)  # the first is the asset's main table
+from .tables_faults import SENSOR_FAULT, SENSOR_FAULT_FLAG  # noqa: E402
+ENVIRONMENT_TABLES = (ENV_READING, ENV_READING_DAILY, ENV_EVENT, SENSOR_FAULT, SENSOR_FAULT_FLAG)  # the first is the asset's main table
 
 # ---------------------------------------------------------------- operations (yearly), one module each
 from .tables_feeding import *  # noqa: E402,F401,F403

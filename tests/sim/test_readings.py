@@ -1,4 +1,7 @@
-"""Readings and environmental events rendered from a tiny plan: counts, windows, physics, determinism."""
+"""Readings and environmental events rendered from a tiny plan: counts, windows, physics, determinism.
+
+The physics is checked on readings rendered without sensor faults (the readings model); what the
+faults do is tests/sim/test_faults.py, and the readings' link to growth holds outside fault windows."""
 from __future__ import annotations
 
 import numpy as np
@@ -10,7 +13,8 @@ from aquamind_assets.sim.calendar import YEAR as DAY_YEAR
 from aquamind_assets.sim.calendar import EPOCH_OFFSET, FIRST_STORED_DAY, MONTH, N_DAYS, year_days
 from aquamind_assets.sim.climate import EVENT_TYPES
 from aquamind_assets.sim.plan import build_plan
-from aquamind_assets.sim.readings import RPD, estimate_readings
+from aquamind_assets.sim.faults import KINDS, YearFaults, draw_faults, plan_faults
+from aquamind_assets.sim.readings import RPD, ReadingLayout, estimate_readings
 from aquamind_assets.sim.reference import PARAM_ID
 
 YEAR = 2020
@@ -26,8 +30,18 @@ def _concat(chunks) -> dict[str, np.ndarray]:
     return {k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]}
 
 
+def _no_faults(plan, year, *layout):
+    return YearFaults(draw_faults(plan, ReadingLayout(plan, *layout), {k: 0 for k in KINDS}), year)
+
+
 @pytest.fixture(scope="module")
 def rows(plan):
+    """The readings model alone: no sensor faults."""
+    return _concat(render_readings(plan, YEAR, faults=_no_faults(plan, YEAR)))
+
+
+@pytest.fixture(scope="module")
+def faulty(plan):
     return _concat(render_readings(plan, YEAR))
 
 
@@ -39,12 +53,17 @@ def _is_sea(plan, container_id) -> np.ndarray:
     return plan.infra.container_stage[container_id - 1] == 5
 
 
-def test_row_count_matches_estimate(plan, rows):
-    assert len(rows["value"]) == estimate_readings(plan, [YEAR]) > 0
+def test_row_count_matches_estimate(plan, rows, faulty):
+    """The estimate counts exactly what is rendered: every occupied container-day's readings but
+    those the gaps never sent."""
+    assert len(faulty["value"]) == estimate_readings(plan, [YEAR]) > 0
+    assert len(faulty["value"]) < len(rows["value"])
     n15 = sum(len(c["value"]) for c in render_readings(plan, 2015))
-    assert estimate_readings(plan, [2015, YEAR]) == n15 + len(rows["value"])
+    assert estimate_readings(plan, [2015, YEAR]) == n15 + len(faulty["value"])
     doubled = sum(len(c["value"]) for c in render_readings(plan, YEAR, cadence_multiplier=2))
-    assert doubled == estimate_readings(plan, [YEAR], cadence_multiplier=2) == 2 * len(rows["value"])
+    assert doubled == estimate_readings(plan, [YEAR], cadence_multiplier=2)
+    clean = render_readings(plan, YEAR, cadence_multiplier=2, faults=_no_faults(plan, YEAR, 2))
+    assert sum(len(c["value"]) for c in clean) == 2 * len(rows["value"])
 
 
 def test_columns_and_dtypes(rows):
@@ -80,8 +99,14 @@ def test_evenly_spaced_readings_per_sensor_day(rows):
     assert (gaps == 8 * 3600 * 10**6).all()
 
 
-def test_daily_mean_temperature_matches_plan(plan, rows):
-    m = rows["parameter_id"] == PARAM_ID["temperature"]
+def test_daily_mean_temperature_matches_plan(plan, faulty):
+    """Readings average to the temperature that drove growth, outside the fault windows."""
+    rows = faulty
+    faults = YearFaults(plan_faults(plan, ReadingLayout(plan)), YEAR)
+    minute = rows["reading_time"] // 60_000_000 - EPOCH_OFFSET * 1440
+    in_fault = faults.locate(rows["sensor_id"].astype(np.int64), minute) >= 0
+    assert in_fault.any()
+    m = (rows["parameter_id"] == PARAM_ID["temperature"]) & ~in_fault
     aid, day, v = rows["assignment_id"][m], _day(rows)[m], rows["value"][m].astype(np.float64)
     key = aid.astype(np.int64) * 10**5 + day
     uniq, inv = np.unique(key, return_inverse=True)
@@ -163,7 +188,9 @@ def test_value_ranges(plan, rows):
     assert 89.0 <= np.percentile(v[sat], 1) and np.percentile(v[sat], 99) <= 101.0
 
 
-def test_deterministic_and_chunk_independent(plan, rows):
+def test_deterministic_and_chunk_independent(plan, faulty):
+    """With its faults: a stuck sensor's value and a spike's offset do not depend on the chunks."""
+    rows = faulty
     again = _concat(render_readings(plan, YEAR))
     _concat(render_readings(plan, 2017))
     after_other = _concat(render_readings(plan, YEAR))
@@ -204,11 +231,13 @@ def test_environmental_events(plan):
 def test_reference_cadence_reads_every_parameter_6_to_16_times_a_day(plan):
     """docs/domain.md §7.1: the `reference` cadence gives each sensor 6-16 readings a day (the default
     cadence keeps the presets' sizes); the estimate before a run counts them exactly."""
-    got = _concat(render_readings(plan, YEAR, cadence="reference"))
+    got = _concat(render_readings(plan, YEAR, cadence="reference",
+                                  faults=_no_faults(plan, YEAR, 1, "reference")))
     key = got["sensor_id"].astype(np.int64) * 100_000 + _day(got)
     _, per_sensor_day = np.unique(key, return_counts=True)
     assert per_sensor_day.min() >= 6 and per_sensor_day.max() <= 16
-    assert len(got["value"]) == estimate_readings(plan, [YEAR], cadence="reference") > 0
+    gaps = sum(len(c["value"]) for c in render_readings(plan, YEAR, cadence="reference"))
+    assert gaps == estimate_readings(plan, [YEAR], cadence="reference") > 0
 
 
 def test_reference_cadence_is_refused_at_full_scale_in_one_line(tmp_path):
