@@ -19,7 +19,7 @@ def render_faults(plan, faults: YearFaults, year: int) -> dict[str, np.ndarray]:
     magnitude = np.ma.masked_array(magnitude, mask=(faults.kind == GAP) | np.isnan(magnitude))  # masked: NULL
     return {
         "id": (faults.index + 1).astype(np.int32),
-        "sensor_id": faults.sensor.astype(np.int32),
+        "sensor_id": faults.stored_sensor.astype(np.int32),  # as its readings are stored
         "container_id": np.asarray(s["container_id"], np.int32)[pos],
         "parameter_id": np.asarray(s["parameter_id"], np.int32)[pos],
         "kind": np.array(KINDS, dtype=object)[faults.kind],

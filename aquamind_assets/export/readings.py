@@ -38,9 +38,6 @@ def _chunk(plan, lay: ReadingLayout, year: int, idx: np.ndarray, c: np.ndarray,
     t = np.arange(n) + np.repeat(lay.t_start[c] - (np.cumsum(per) - per), per)
     param, minute, sensor = lay.t_param[t], lay.t_minute[t], lay.t_sensor[t]
     value = reading_values(lay, plan, cd, ci, param, minute, sensor)
-    sea_temp = (param == P_TEMPERATURE) & (lay.kind[c[ci]] == SEA)
-    keep = faults.apply(sensor, cd["day"][ci] * 1440 + minute, param, value, LO[param],
-                        np.where(sea_temp, np.float32(SEA_TEMPERATURE_MAX), HI[param]))
     cols = {
         "year": np.full(n, year, np.int16),
         "reading_time": (cd["day"][ci] + EPOCH_OFFSET) * US_PER_DAY + minute * US_PER_MIN,
@@ -50,6 +47,9 @@ def _chunk(plan, lay: ReadingLayout, year: int, idx: np.ndarray, c: np.ndarray,
         "parameter_id": param.astype(np.int32),
         "value": value,
     }
+    sea_temp = (param == P_TEMPERATURE) & (lay.kind[c[ci]] == SEA)
+    keep = faults.apply(sensor, cd["day"][ci] * 1440 + minute, param, value, LO[param],
+                        np.where(sea_temp, np.float32(SEA_TEMPERATURE_MAX), HI[param]), cols["sensor_id"])
     return cols if keep.all() else {k: v[keep] for k, v in cols.items()}
 
 

@@ -70,6 +70,11 @@ TABLES = {
                      """SELECT rule, description, coalesce(load_examined, audit_examined) AS examined,
                             coalesce(load_violations, 0) + coalesce(audit_violations, 0) + years_missing AS violations
                         FROM analytics.data_quality ORDER BY violations DESC, rule"""),
+    "fault_detection": ("Sensor-fault detection: the detectors' flags against the stored faults (event level, every "
+                        "stored year; the detectors cover spike and stuck)",
+                        """SELECT kind, faults, faults_found, flags, flags_right, round(recall::numeric, 3) AS recall,
+                           round(precision::numeric, 3) AS precision FROM analytics.fault_detection_scores
+                           ORDER BY has_detector DESC, kind"""),
     "validation": ("Statistical validation against the reference bands",
                    """SELECT metric, geography, year, round(value::numeric, 3) AS value, lower, upper, within_band,
                       reference_section FROM analytics.stat_validation ORDER BY within_band, metric, geography, year"""),
@@ -83,7 +88,8 @@ LABELS = {"year": "Year", "active_batches_at_year_end": "Active batches on 31 De
           "treatment_success_pct": "Treatments successful (%)", "utilization_pct": "Utilization (%)",
           "total_records": "Rows stored", "rule": "Rule", "description": "What it checks", "examined": "Rows examined",
           "violations": "Violations", "metric": "Metric", "geography": "Geography", "value": "Value",
-          "lower": "Band low", "upper": "Band high", "within_band": "Within band", "reference_section": "Reference"}
+          "lower": "Band low", "kind": "Fault kind", "faults_found": "Faults found",
+          "flags_right": "Flags on a fault", "upper": "Band high", "within_band": "Within band", "reference_section": "Reference"}
 
 
 def label(column: str) -> str:

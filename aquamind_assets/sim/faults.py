@@ -140,6 +140,8 @@ class YearFaults:
         self.sensor, self.start, self.end = faults.sensor[i], faults.start[i], faults.end[i]
         self.kind, self.offset, self.key = faults.kind[i], faults.offset[i], faults.key[i]
         self.value = np.full(len(i), np.nan)  # stuck: the value repeated; spike: the offset applied
+        self.stored_sensor = self.sensor.copy()  # the sensor id its readings are stored under
+        self.seen = np.zeros(len(i), bool)
 
     def locate(self, sensor: np.ndarray, minute: np.ndarray) -> np.ndarray:
         """The fault (position in this year) covering each reading, -1 where none does."""
@@ -149,12 +151,18 @@ class YearFaults:
         return np.where(hit, jj, -1)
 
     def apply(self, sensor: np.ndarray, minute: np.ndarray, param: np.ndarray, value: np.ndarray,
-              lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-        """Changes `value` in place (rows in row order; lo/hi: each row's physical range); returns the
-        rows kept (a gap's readings are never sent)."""
+              lo: np.ndarray, hi: np.ndarray, stored: np.ndarray | None = None) -> np.ndarray:
+        """Changes `value` in place (rows in row order; lo/hi: each row's physical range; stored: the
+        sensor id each row is stored under, when a replaced sensor stores under a new id); returns
+        the rows kept (a gap's readings are never sent)."""
         f = self.locate(sensor, minute)
         rows = np.flatnonzero(f >= 0)
         j, kind = f[rows], self.kind[f[rows]]
+        first, at = np.unique(j, return_index=True)
+        unseen = ~self.seen[first]
+        if stored is not None:
+            self.stored_sensor[first[unseen]] = stored[rows[at[unseen]]]
+        self.seen[first] = True
         stuck = kind == STUCK
         s, js = rows[stuck], j[stuck]
         first, at = np.unique(js, return_index=True)

@@ -1,0 +1,54 @@
+-- How well do the detectors find the sensor faults? Event level, per kind: a fault is found when a
+-- flag of its kind on its sensor overlaps its window (a flag covers its whole day); a flag is right
+-- when it overlaps a fault of its kind on its sensor. Reads the faults and the flags only: the
+-- detectors ran on the daily rollup as the readings streamed, nothing here touches the readings.
+
+with faults as (
+    select id, sensor_id, kind, start_time, end_time
+    from {{ source('environmental', 'sensor_fault') }}
+),
+
+flags as (
+    select sensor_id, kind,
+           (flag_date::timestamp at time zone 'UTC') as flag_start,
+           ((flag_date + 1)::timestamp at time zone 'UTC') as flag_end
+    from {{ source('environmental', 'sensor_fault_flag') }}
+),
+
+found as (
+    select f.kind,
+           exists (select 1 from flags g
+                   where g.sensor_id = f.sensor_id and g.kind = f.kind
+                     and g.flag_start < f.end_time and g.flag_end > f.start_time) as is_found
+    from faults f
+),
+
+judged as (
+    select g.kind,
+           exists (select 1 from faults f
+                   where f.sensor_id = g.sensor_id and f.kind = g.kind
+                     and g.flag_start < f.end_time and g.flag_end > f.start_time) as is_right
+    from flags g
+),
+
+per_fault as (
+    select kind, count(*) as faults, count(*) filter (where is_found) as faults_found
+    from found group by kind
+),
+
+per_flag as (
+    select kind, count(*) as flags, count(*) filter (where is_right) as flags_right
+    from judged group by kind
+)
+
+select
+    coalesce(f.kind, g.kind) as kind,
+    coalesce(f.faults, 0) as faults,
+    coalesce(f.faults_found, 0) as faults_found,
+    coalesce(g.flags, 0) as flags,
+    coalesce(g.flags_right, 0) as flags_right,
+    f.faults_found::double precision / nullif(f.faults, 0) as recall,
+    g.flags_right::double precision / nullif(g.flags, 0) as precision,
+    g.kind is not null as has_detector
+from per_fault f
+full join per_flag g on g.kind = f.kind
