@@ -46,7 +46,8 @@ class PlanContext:
         stage = infra.container_stage[units][:, None]
         fresh = np.where(stage <= bio.PARR, np.clip(fresh, 8.0, 12.0), fresh)  # heated in winter
         fresh = np.where(stage == bio.EGG, climate.ras_temp[st, start:stop] - 4.0, fresh)  # incubators ~8 C
-        return np.where(self.unit_ras[units][:, None], climate.ras_temp[st, start:stop], fresh)
+        # incubators keep their own chilled water in a RAS hall too: eggs develop at ~8 C everywhere
+        return np.where(self.unit_ras[units][:, None] & (stage != bio.EGG), climate.ras_temp[st, start:stop], fresh)
 
 
 def _ras_units(infra: Infrastructure) -> np.ndarray:
