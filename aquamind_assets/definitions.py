@@ -2,13 +2,14 @@
 that refreshes the models and the report after a year is rewritten."""
 import dagster as dg
 
-from .defs import automation, environment, feeding, health, production, report, static
+from .defs import automation, environment, feeding, health, infrastructure, production, report, static
 from .defs.dbt.assets import dbt_cross_year, dbt_resource, dbt_staging, dbt_year_incremental
 from .defs.dbt.docs import dbt_docs
 from .defs.resources import Warehouse
 
-YEARLY_ASSETS = [production.batches, production.mortality_events, health.health, production.harvest,
-                 environment.environmental_readings, feeding.feeding, health.growth_samples]
+YEARLY_ASSETS = [infrastructure.infrastructure_changes, production.batches, production.mortality_events,
+                 health.health, production.harvest, environment.environmental_readings, feeding.feeding,
+                 health.growth_samples]
 DBT_ASSETS = [dbt_staging, dbt_year_incremental, dbt_cross_year]
 # meta.partition_load, meta.rule and meta.rule_evaluation: written by every load (and `aquamind
 # validate`), not materialized on their own; the data-quality marts read them

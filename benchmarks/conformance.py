@@ -44,6 +44,7 @@ PASS, FAIL, CHOICE, QUAL, ERROR, NOCHECK = "pass", "fail", "scenario choice", "n
 VERDICTS = (PASS, FAIL, CHOICE, QUAL, ERROR, NOCHECK)
 SAMPLE_PCT = 2  # TABLESAMPLE SYSTEM percentage of the rows marked "sample"
 SAMPLE_SEED = 19
+FIRST_DATE, AFTER_LAST = "2015-01-01", "2025-01-01"  # the stored days, and the open end of a window
 
 
 # --------------------------------------------------------------------------------------------------
@@ -342,16 +343,73 @@ def _(ctx):
                   verdict(total >= 20 and all(n >= 10 for _, n in rows)))
 
 
-@check("1.7", ">= 4,230 containers, >= 480 sea pens", full_scale=True)
+@check("1.7", ">= 4,230 containers, >= 480 sea pens (in service on the last stored day)", full_scale=True)
 def _(ctx):
-    n, pens = ctx.one("select count(*), count(*) filter (where is_sea) from infrastructure.container")
+    n, pens = ctx.one("select count(*), count(*) filter (where is_sea) from infrastructure.container "
+                      "where decommissioned_on is null")
     return Result(f"{n:,} containers, {pens:,} sea pens", verdict(n >= 4230 and pens >= 480))
 
 
-@check("1.8", ">= 37,530 sensors", full_scale=True)
+@check("1.8", ">= 37,530 sensors (in service on the last stored day)", full_scale=True)
 def _(ctx):
-    (n,) = ctx.one("select count(*) from infrastructure.sensor")
+    (n,) = ctx.one("select count(*) from infrastructure.sensor where decommissioned_on is null")
     return Result(f"{n:,} sensors", verdict(n >= 37530))
+
+
+@check("1.12", "units commissioned and retired in the stored years; every unit dated")
+def _(ctx):
+    new, gone, undated = ctx.one(f"""select count(*) filter (where commissioned_on >= date '{FIRST_DATE}'),
+        count(*) filter (where decommissioned_on is not null), count(*) filter (where commissioned_on is null)
+        from infrastructure.container""")
+    return Result(f"{new:,} containers commissioned, {gone:,} retired in the decade, {undated} undated",
+                  verdict(new > 0 and gone > 0 and undated == 0))
+
+
+@check("1.13", "a FO RAS post-smolt hall; a site opened and one given up per geography; ~2 % of tanks rebuilt "
+               "(1-3 %)")
+def _(ctx):
+    halls, opened, closed, rebuilt, tanks = ctx.one(f"""select
+        (select count(*) from infrastructure.hall h join infrastructure.freshwater_station s
+           on s.id = h.freshwater_station_id join infrastructure.geography g on g.id = s.geography_id
+         where g.code = 'FO' and h.is_ras and h.lifecycle_stage_id = 5 and h.commissioned_on >= date '{FIRST_DATE}'),
+        (select count(distinct geography_id) from infrastructure.area where commissioned_on >= date '{FIRST_DATE}'),
+        (select count(distinct geography_id) from infrastructure.area where decommissioned_on is not null),
+        (select count(*) from infrastructure.infrastructure_event where unit_kind = 'container'
+           and event_kind = 'rebuilt'),
+        (select count(*) from infrastructure.container c join infrastructure.hall h on h.id = c.hall_id
+           where h.lifecycle_stage_id in (2, 3, 4))""")
+    share = 100.0 * rebuilt / max(tanks, 1)
+    return Result(f"{halls} FO post-smolt hall(s), sites opened in {opened} and given up in {closed} geographies, "
+                  f"{rebuilt} tanks rebuilt ({share:.1f} %)",
+                  verdict(halls >= 1 and opened == 2 and closed == 2 and 1.0 <= share <= 3.0))
+
+
+@check("1.14", "no assignment outside its container's service (0 violations)")
+def _(ctx):
+    n, bad = ctx.one(f"""select count(*), count(*) filter (where a.assignment_date < c.commissioned_on
+        or coalesce(a.departure_date, date '{AFTER_LAST}') > coalesce(c.decommissioned_on, date '{AFTER_LAST}'))
+        from batch.batch_container_assignment a join infrastructure.container c on c.id = a.container_id""")
+    return Result(f"{bad} of {n:,} assignments", verdict(n > 0 and bad == 0))
+
+
+@check("1.15", "sensors installed with their container; ~15 % replaced (10-20 %); ~1 calibration a sensor-year "
+               "(0.8-1.2); events every year")
+def _(ctx):
+    first, replaced, early, cal, years = ctx.one(f"""select
+        (select count(*) from infrastructure.sensor s where not exists (select 1 from infrastructure.infrastructure_event e
+           where e.unit_kind = 'sensor' and e.unit_id = s.id and e.event_kind = 'sensor_replaced')),
+        (select count(*) from infrastructure.infrastructure_event where event_kind = 'sensor_replaced'),
+        (select count(*) from infrastructure.sensor s join infrastructure.container c on c.id = s.container_id
+           where s.installation_date < c.commissioned_on),
+        (select count(*) from infrastructure.infrastructure_event where event_kind = 'sensor_calibrated'),
+        (select count(distinct year) from infrastructure.infrastructure_event)""")
+    (sensor_years,) = ctx.one(f"""select sum(greatest(0, least(coalesce(decommissioned_on, date '{AFTER_LAST}'),
+        date '{AFTER_LAST}') - greatest(installation_date, date '{FIRST_DATE}'))) / 365.25
+        from infrastructure.sensor""")
+    share, rate = 100.0 * replaced / max(first, 1), cal / max(float(sensor_years or 0), 1e-9)
+    return Result(f"{replaced:,} of {first:,} sensors replaced ({share:.1f} %), {rate:.2f} calibrations a "
+                  f"sensor-year, {early} installed before their container, events in {years} years",
+                  verdict(10 <= share <= 20 and 0.8 <= rate <= 1.2 and early == 0 and years == 10))
 
 
 @check("1.9", "40-50 batches active on every day", full_scale=True)
@@ -1259,6 +1317,18 @@ def _(ctx):
     return Result("; ".join(f"{t}: {n}, {pct(float(w), 0)} in Oct-Mar, {pct(float(s), 0)} in Jun-Sep, median {fmt(float(d), 0)} d"
                             for t, n, w, s, d in rows) + f"; sea DO {fmt(bloom)} mg/L on bloom days vs {fmt(other)} on other "
                   "Jun-Sep days", verdict(ok))
+
+@check("7.13", "faults of every kind recorded (gap, spike, stuck, drift, calibration); the spike and stuck-sensor "
+               "detectors reach precision and recall >= 0.9 against them")
+def _(ctx):
+    rows = ctx.q("""select kind, faults, flags, recall, precision from analytics.fault_detection_scores order by kind""")
+    kinds = {r[0]: r[1:] for r in rows}
+    scored = [kinds.get(k) for k in ("spike", "stuck")]
+    ok = all(kinds.get(k, (0,))[0] > 0 for k in ("gap", "spike", "stuck", "drift", "calibration")) and all(
+        s is not None and s[2] is not None and s[3] is not None and s[2] >= 0.9 and s[3] >= 0.9 for s in scored)
+    return Result("; ".join(f"{k}: {n:,} faults" + (f", {g:,} flags, recall {fmt(rc, 3)}, precision {fmt(pr, 3)}"
+                                                    if g else "") for k, n, g, rc, pr in rows), verdict(ok))
+
 
 
 # ---------------------------------------------------------------- 8. health

@@ -146,7 +146,7 @@ def _status_line(out: str, asset: str, year: int) -> list[str]:
 
 
 YEARLY_ASSETS = {"batches", "mortality_events", "harvest", "environmental_readings", "feeding", "growth_samples",
-                 "health"}
+                 "health", "infrastructure_changes"}
 
 
 def test_generate_a_single_later_year_on_a_fresh_database(e2e):

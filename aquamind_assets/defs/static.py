@@ -8,6 +8,7 @@ import dagster as dg
 from ..runtime import settings
 from ..runtime.plan_cache import code_version
 from ..rules.catalogue import STATIC_ASSET, at_load, publish
+from ..sim.infrastructure_events import stored_tables
 from ..sim.readings import readings_per_day
 from ..sim.reference import reference_tables
 from ..config.scenario import ScenarioError
@@ -40,7 +41,7 @@ def static_assets(context: dg.AssetExecutionContext, warehouse: Warehouse):
     t0 = time.perf_counter()
     scenario = warehouse.scenario()
     plan = warehouse.plan(log=context.log.info)
-    infra = {f"infrastructure.{k}": v for k, v in plan.infra.tables.items()}
+    infra = {f"infrastructure.{k}": v for k, v in stored_tables(plan.infra).items()}
     ref = reference_tables(readings_per_day(int(plan.stats.get("cadence_multiplier", 1)),
                                             plan.stats.get("readings_cadence", "default")))
     with warehouse.connect() as conn:
@@ -73,6 +74,8 @@ def static_assets(context: dg.AssetExecutionContext, warehouse: Warehouse):
                       "duration_s": round(wall, 3), "peak_rss_mib": round(peak_rss_mib(), 1),
                       "scenario_hash": scenario.data_hash(), "scale": scenario.scale,
                       **({"containers": rows["infrastructure.container"], "sensors": rows["infrastructure.sensor"],
+                          "containers_in_service_at_end": int(
+                              (plan.infra.tables["container"]["decommissioned_on"] == None).sum()),  # noqa: E711
                           "sea_pens": int(plan.infra.tables["container"]["is_sea"].astype(bool).sum()),
                           "freshwater_stations": rows["infrastructure.freshwater_station"]} if key == INFRA else {})},
             check_results=[check_result(r) for r in res.checks] if key == INFRA else None)

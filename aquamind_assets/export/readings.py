@@ -10,6 +10,7 @@ from ..config.years import FIRST_YEAR
 from ..sim.calendar import EPOCH_OFFSET, FIRST_STORED_DAY, N_DAYS, YEAR
 from ..sim.climate import EVENT_TYPES
 from ..sim.faults import YearFaults, plan_faults
+from ..sim.infrastructure_events import sensor_on_day
 from ..sim.readings import HI, LO, P, SEA, ReadingLayout, reading_values, year_container_days
 from ..warehouse.schema import Table
 from ..warehouse.tables import ENV_EVENT, ENV_READING, ENV_READING_DAILY, SENSOR_FAULT, SENSOR_FAULT_FLAG
@@ -41,7 +42,7 @@ def _chunk(plan, lay: ReadingLayout, year: int, idx: np.ndarray, c: np.ndarray,
     cols = {
         "year": np.full(n, year, np.int16),
         "reading_time": (cd["day"][ci] + EPOCH_OFFSET) * US_PER_DAY + minute * US_PER_MIN,
-        "sensor_id": sensor.astype(np.int32),
+        "sensor_id": sensor_on_day(plan.infra, sensor, cd["day"][ci]).astype(np.int32),
         "container_id": (c[ci] + 1).astype(np.int32),
         "assignment_id": d["assignment"][idx][ci].astype(np.int32),
         "parameter_id": param.astype(np.int32),

@@ -59,6 +59,15 @@ RULES = [
                AND b.assignment_date < coalesce(a.departure_date, {OPEN_END})
                AND a.assignment_date < coalesce(b.departure_date, {OPEN_END})
               WHERE a.year = %(year)s LIMIT 5"""),
+    Check("assignment_in_container_service", "a batch is assigned to a container only while it is in service: "
+          "not before its commissioning, not after its retirement (docs/domain.md §1.14)",
+          f"""SELECT count(*), count(*) FILTER (WHERE a.assignment_date < c.commissioned_on
+                 OR coalesce(a.departure_date, {OPEN_END}) > coalesce(c.decommissioned_on, {OPEN_END}))
+              FROM {A} a JOIN infrastructure.container c ON c.id = a.container_id WHERE a.year = %(year)s""",
+          f"""SELECT a.id, a.container_id, a.assignment_date, a.departure_date, c.commissioned_on, c.decommissioned_on
+              FROM {A} a JOIN infrastructure.container c ON c.id = a.container_id WHERE a.year = %(year)s
+              AND (a.assignment_date < c.commissioned_on
+                   OR coalesce(a.departure_date, {OPEN_END}) > coalesce(c.decommissioned_on, {OPEN_END})) LIMIT 5"""),
     Check("container_capacity", "no container holds more fish or biomass than it allows, and sea pens "
           "keep the Faroese density limits 10/15/20/25 kg/m3 (docs/domain.md §10)",
           f"""SELECT count(*), count(*) FILTER (WHERE s.population > c.max_count

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from ..warehouse.checks import Check
 from ..warehouse.frame_checks import FrameCheck, FrameTotal
 from ..warehouse.locks import named_tables
-from . import batches, environment, feeding, growth, harvest, health, infrastructure, mortality
+from . import (batches, environment, feeding, growth, harvest, health, infrastructure, infrastructure_changes,
+               mortality)
 
 STATIC_ASSET = "static"  # the load record's name for the reference data and infrastructure
 _SECTION = re.compile(r"§([\d.]+)")
@@ -67,8 +68,8 @@ def _rules_of(asset: str, module) -> list[Rule]:
     return out + [Rule(asset, c, scope="all") for c in getattr(module, "CROSS_YEAR", [])]
 
 
-BY_ASSET = {"batches": batches, "mortality_events": mortality, "harvest": harvest,
-            "environmental_readings": environment, "health": health, "growth_samples": growth,
+BY_ASSET = {"infrastructure_changes": infrastructure_changes, "batches": batches, "mortality_events": mortality,
+            "harvest": harvest, "environmental_readings": environment, "health": health, "growth_samples": growth,
             "feeding": feeding}
 CATALOGUE: tuple[Rule, ...] = (
     *(Rule(STATIC_ASSET, c, scope="static") for c in infrastructure.RULES),

@@ -5,12 +5,14 @@ batches a year / a target utilization), so every preset runs at a realistic occu
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..config.scenario import Scenario
 from . import biology as bio
+from .calendar import epoch_days
+from .infrastructure_life import Lives, draw_decade, initial_lives
 from .reference import sensor_table
 from .rng import stream
 
@@ -61,6 +63,8 @@ class Infrastructure:
     hall_feed_container: dict[int, int]  # hall id -> silo id
     area_barges: dict[int, list[int]]
     container_hall: np.ndarray
+    lives: Lives | None = None  # commissioning and retirement through the decade (infrastructure_life.py)
+    events: dict[str, np.ndarray] = field(default_factory=dict)  # infrastructure.infrastructure_event
 
 
 def units_per_batch(stage: int, scenario: Scenario) -> int:
@@ -133,22 +137,24 @@ def _add_regions(rows: _TableRows) -> dict[str, list[int]]:
 
 
 def _add_hall(rows: _TableRows, scenario: Scenario, gi: int, si: int, st_id: int, stage: int,
-              units: int, ras: bool) -> None:
-    """A station's hall of one stage, its units and its feed silo."""
+              units: int, ras: bool, letter: str | None = None) -> int:
+    """A station's hall of one stage (lettered by its stage unless told), its units and its feed silo."""
     sc, b, g = scenario.scale_spec, scenario.biology, GEOS[gi]
     hall_id = rows.next_id("hall")
     name, cat, vol, max_count = UNIT_SPECS[stage]
-    rows.add("hall", id=hall_id, freshwater_station_id=st_id, name=f"Hall {HALL_LETTERS[stage]}",
+    letter = letter or HALL_LETTERS[stage]
+    rows.add("hall", id=hall_id, freshwater_station_id=st_id, name=f"Hall {letter}",
              lifecycle_stage_id=stage + 1, area_sqm=float(round(max(60.0, units * vol * 1.6), 1)),
              is_ras=bool(ras or stage == 4))
     max_bio = vol * b.freshwater_density_kg_m3 if stage else max_count * bio.EGG_WEIGHT_G[1] * 1.2 / 1000
-    prefix = f"{g}-FW-{si + 1:02d}-{HALL_LETTERS[stage]}"
+    prefix = f"{g}-FW-{si + 1:02d}-{letter}"
     for u in range(units):
         rows.add_container(stage, f"{prefix}-{cat[0]}{u + 1:03d}", vol, max_bio, max_count, hall=hall_id,
                            stage=stage, station=st_id - 1, geo=gi)
     rows.hall_silo[hall_id] = rows.add_feed_container(
         hall_id=hall_id, area_id=None, name=f"{prefix} silo", container_type="SILO",
         capacity_kg=float(max(2_000.0, 10_000.0 * sc.fish_scale * (stage + 1))))
+    return hall_id
 
 
 def _add_stations(rows: _TableRows, scenario: Scenario, rng) -> None:
@@ -173,7 +179,7 @@ def _add_stations(rows: _TableRows, scenario: Scenario, rng) -> None:
                 _add_hall(rows, scenario, gi, si, st_id, stage, n_units, ras)
 
 
-def _add_site(rows: _TableRows, scenario: Scenario, gi: int, k: int, ag_ids: dict[str, list[int]], rng) -> None:
+def _add_site(rows: _TableRows, scenario: Scenario, gi: int, k: int, ag_ids: dict[str, list[int]], rng) -> int:
     """A sea site, its pens (stocked so density holds up to the design weight) and three barges."""
     sc, b, g = scenario.scale_spec, scenario.biology, GEOS[gi]
     a_id = len(rows.area_geo) + 1
@@ -195,14 +201,49 @@ def _add_site(rows: _TableRows, scenario: Scenario, gi: int, k: int, ag_ids: dic
         rows.add_feed_container(hall_id=None, area_id=a_id, name=f"{name} barge {j + 1}", container_type="BARGE",
                                 capacity_kg=float(max(20_000.0, 400_000.0 * sc.fish_scale)))
         for j in range(3)]
+    return a_id
 
 
-def _freeze(rows: _TableRows, rng) -> Infrastructure:
+def _add_decade_units(rows: _TableRows, scenario: Scenario, ag_ids: dict[str, list[int]], lives: Lives) -> None:
+    """The units the decade adds (decided in infrastructure_life.draw_decade): a RAS post-smolt hall
+    for the Faroese smolts that grow bigger, a sea site per geography, and the rebuilt tanks, each
+    commissioned on its day."""
+    decade = draw_decade(scenario.seed, np.asarray(rows.meta["stage"]), np.asarray(rows.meta["geo"]),
+                         rows.station_geo, rows.station_ras, scenario.scale_spec.sea_sites)
+    rng = decade.rng
+    for st, day in decade.new_halls:
+        units = int(np.count_nonzero((np.asarray(rows.meta["station"]) == st)
+                                     & (np.asarray(rows.meta["stage"]) == bio.POST_SMOLT)))
+        si = st - int(np.count_nonzero(np.asarray(rows.station_geo[:st]) != rows.station_geo[st]))
+        hall = _add_hall(rows, scenario, rows.station_geo[st], si, st + 1, bio.POST_SMOLT, units, True, letter="F")
+        lives.hall_commissioned[hall] = day
+    for gi, k, day in decade.new_sites:
+        lives.area_commissioned[_add_site(rows, scenario, gi, k, ag_ids, rng)] = day
+    names, hall, station = rows.t["container"]["name"], rows.meta["hall"], rows.meta["station"]
+    for old, day in decade.rebuilt:
+        c = rows.t["container"]
+        rows.add_container(rows.meta["stage"][old], f"{names[old]}R", c["volume_m3"][old], c["max_biomass_kg"][old],
+                           c["max_count"][old], hall=hall[old], stage=rows.meta["stage"][old],
+                           station=station[old], geo=rows.meta["geo"][old])
+        lives.rebuilt[len(names) - 1] = (old, day)
+    lives.area_retire_after.update(decade.retired_sites)
+
+
+def _sensors(rows: _TableRows, lives: Lives, rng) -> dict[str, np.ndarray]:
+    """One sensor per parameter of each container, installed no earlier than its container."""
+    s = sensor_table(np.asarray(rows.t["container"]["is_sea"]), rng)
+    built = epoch_days(lives.container_commissioned[s["container_id"] - 1])
+    s["installation_date"] = np.maximum(s["installation_date"], built).astype(np.int32)
+    return s
+
+
+def _freeze(rows: _TableRows, rng, lives: Lives) -> Infrastructure:
     t = rows.t
     arrays = {k: np.asarray(v) for k, v in rows.meta.items()}
     tables = {k: {c: np.asarray(v, dtype=object if any(x is None for x in v) else None)
                   for c, v in cols.items()} for k, cols in t.items() if k != "sensor"}
-    tables["sensor"] = sensor_table(np.asarray(t["container"]["is_sea"]), rng)
+    lives.settle(arrays["hall"], arrays["area"])
+    tables["sensor"] = _sensors(rows, lives, rng)
     return Infrastructure(
         tables=tables, container_stage=arrays["stage"], container_station=arrays["station"],
         container_area=arrays["area"], container_geo=arrays["geo"],
@@ -211,10 +252,13 @@ def _freeze(rows: _TableRows, rng) -> Infrastructure:
         container_max_biomass=np.asarray(t["container"]["max_biomass_kg"]),
         station_geo=np.asarray(rows.station_geo), station_ras=np.asarray(rows.station_ras),
         area_geo=np.asarray(rows.area_geo), area_lat=np.asarray(rows.area_lat),
-        hall_feed_container=rows.hall_silo, area_barges=rows.area_barges, container_hall=arrays["hall"])
+        hall_feed_container=rows.hall_silo, area_barges=rows.area_barges, container_hall=arrays["hall"],
+        lives=lives)
 
 
 def build_infrastructure(scenario: Scenario) -> Infrastructure:
+    """The farm as it stands before the warm-up, then the units the decade adds: every unit ever in
+    service is a row (its dates in `lives`), so ids never depend on the years rendered."""
     rng = stream(scenario.seed, "infrastructure")
     rows = _TableRows()
     ag_ids = _add_regions(rows)
@@ -222,4 +266,7 @@ def build_infrastructure(scenario: Scenario) -> Infrastructure:
     for gi, g in enumerate(GEOS):
         for k in range(scenario.scale_spec.sea_sites[g]):
             _add_site(rows, scenario, gi, k, ag_ids, rng)
-    return _freeze(rows, rng)
+    lives = initial_lives(scenario.seed, len(rows.station_geo), len(rows.t["hall"]["id"]), len(rows.area_geo),
+                          [h for h in rows.t["hall"]["freshwater_station_id"]])
+    _add_decade_units(rows, scenario, ag_ids, lives)
+    return _freeze(rows, rng, lives)

@@ -27,6 +27,7 @@ START_PEAK_DOY = {0: 335, 1: 305}  # egg intakes cluster in late autumn / winter
 TRANSFER_WEIGHT_TREND_YEARS = (2014.0, 2022.0)
 TRANSFER_AGE_DAYS = 420  # from egg to sea transfer, for the transfer-size trend
 IPN_SHARE = 0.12  # batches with an IPN outbreak in the fry tanks
+POST_SMOLT_MIN_G = 250.0  # docs/domain.md §3.5: post-smolts leave freshwater at 250-500 g
 
 
 def batch_starts(scenario: Scenario) -> list[tuple[int, int]]:
@@ -58,7 +59,8 @@ def draw_traits(scenario: Scenario, geo: int, start: int, rng) -> BatchTraits:
     outs = dict(b.stage_out_weight_g)
     outs["parr"] *= rng.uniform(0.75, 1.2)
     outs["smolt"] = min(outs["smolt"] * rng.uniform(0.85, 1.15), target)
-    last_fw = bio.SMOLT if target <= outs["smolt"] * 1.05 else bio.POST_SMOLT
+    # a post-smolt stage only for fish grown on to post-smolt size; smaller targets go to sea as smolts
+    last_fw = bio.POST_SMOLT if target >= POST_SMOLT_MIN_G else bio.SMOLT
     return BatchTraits(tgc_sea, target, outs, last_fw, rng.random() < IPN_SHARE)
 
 

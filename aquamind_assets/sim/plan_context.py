@@ -67,8 +67,10 @@ def plan_context(scenario: Scenario) -> PlanContext:
     b = scenario.biology
     infra = build_infrastructure(scenario)
     climate = build_climate(scenario.seed, infra.area_geo, infra.area_lat, infra.station_geo)
+    lives = infra.lives
     book = ContainerBook(infra.container_stage, infra.container_station, infra.container_geo,
-                         infra.container_area)
+                         infra.container_area, lives.container_commissioned, lives.container_retired,
+                         lives.area_commissioned, lives.area_retire_after)
     rates = {s: stage_mortality_rate(b.stage_survival[bio.STAGES[s]], bio.NOMINAL_DAYS[s]) for s in range(5)}
     return PlanContext(scenario, infra, climate, book, PlanBuilder(scenario, infra, climate), _ras_units(infra),
                        rates, _pens_by_site(infra))

@@ -1,6 +1,6 @@
 """One freshwater stage of a batch placed on units: how many it needs, the take-over from the
 previous stage (culling what the free units cannot hold), the refit when units overload, and the
-parr vaccination that dips growth for a week."""
+vaccination in the smolt tanks that dips growth for a week."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -15,6 +15,7 @@ from .rng import stream
 from .schedule import split_even, units_needed
 
 VACCINATION_WEIGHT_G = 28.0  # every unit past it, so all rows clear the 25 g rule (units grow apart)
+SETTLE_DAYS = 7  # smolts are vaccinated once settled in their tanks, not on the day they move in
 MAX_REFITS = 4
 
 
@@ -95,12 +96,13 @@ def _run(ctx: PlanContext, st: StageStocking, n0, temps, min_end, **kw):
 
 
 def simulate_stage(ctx: PlanContext, st: StageStocking, units: np.ndarray, min_end=None):
-    """The stage on these units; parr get a vaccination dip once every unit is past the weight
-    (a second pass on the same random stream). Returns (temps, run, vaccination day or None)."""
+    """The stage on these units; smolts get a vaccination dip once settled and every unit is past
+    the weight (a second pass on the same random stream). Returns (temps, run, vaccination day or None)."""
     n0 = split_even(st.total, len(units))
     temps = ctx.unit_temperatures(units, st.start, MAX_STAGE_DAYS + 130)
     run = _run(ctx, st, n0, temps, min_end, extra_rate=st.extra_rate)
-    crossed = np.flatnonzero(run.weight.min(axis=0) >= VACCINATION_WEIGHT_G) if st.stage == bio.PARR else []
+    crossed = np.flatnonzero(run.weight.min(axis=0) >= VACCINATION_WEIGHT_G) if st.stage == bio.SMOLT else []
+    crossed = [c for c in crossed if c >= SETTLE_DAYS]
     if not len(crossed):
         return temps, run, None
     vacc = int(crossed[0])

@@ -19,19 +19,19 @@ AREA_GROUP = Table("infrastructure", "area_group", (
 AREA = Table("infrastructure", "area", (
     C("id", "int4"), C("geography_id", "int4"), C("area_group_id", "int4"), C("name", "text"),
     C("latitude", "float8"), C("longitude", "float8"), C("max_biomass_kg", "float8"),
-    C("pen_count", "int4")),
+    C("pen_count", "int4"), C("commissioned_on", "date"), C("decommissioned_on", "date", True)),
     primary_key=("id",), unique=(("name",),),
     foreign_keys=(("geography_id", "infrastructure.geography(id)"),
                   ("area_group_id", "infrastructure.area_group(id)")),
     description="A sea site; holds one generation at a time (all in, all out).")
 FRESHWATER_STATION = Table("infrastructure", "freshwater_station", (
     C("id", "int4"), C("geography_id", "int4"), C("name", "text"), C("station_type", "text"),
-    C("latitude", "float8"), C("longitude", "float8"), C("is_ras", "bool")),
+    C("latitude", "float8"), C("longitude", "float8"), C("is_ras", "bool"), C("commissioned_on", "date")),
     primary_key=("id",), unique=(("name",),),
     foreign_keys=(("geography_id", "infrastructure.geography(id)"),))
 HALL = Table("infrastructure", "hall", (
     C("id", "int4"), C("freshwater_station_id", "int4"), C("name", "text"),
-    C("lifecycle_stage_id", "int4"), C("area_sqm", "float8"), C("is_ras", "bool")),
+    C("lifecycle_stage_id", "int4"), C("area_sqm", "float8"), C("is_ras", "bool"), C("commissioned_on", "date")),
     primary_key=("id",), unique=(("freshwater_station_id", "name"),),
     foreign_keys=(("freshwater_station_id", "infrastructure.freshwater_station(id)"),
                   ("lifecycle_stage_id", "batch.lifecycle_stage(id)")))
@@ -41,17 +41,21 @@ CONTAINER_TYPE = Table("infrastructure", "container_type", (
 CONTAINER = Table("infrastructure", "container", (
     C("id", "int4"), C("container_type_id", "int4"), C("hall_id", "int4", True),
     C("area_id", "int4", True), C("name", "text"), C("volume_m3", "float8"),
-    C("max_biomass_kg", "float8"), C("max_count", "int4"), C("is_sea", "bool")),
+    C("max_biomass_kg", "float8"), C("max_count", "int4"), C("is_sea", "bool"),
+    C("commissioned_on", "date"), C("decommissioned_on", "date", True)),
     primary_key=("id",), unique=(("name",),),
     foreign_keys=(("container_type_id", "infrastructure.container_type(id)"),
                   ("hall_id", "infrastructure.hall(id)"), ("area_id", "infrastructure.area(id)")),
-    description="A holding unit: tray, tank or sea pen; exactly one of hall_id / area_id is set.")
+    description="A holding unit: tray, tank or sea pen; exactly one of hall_id / area_id is set. In service "
+                "from commissioned_on until decommissioned_on (exclusive; NULL = still in service).")
 SENSOR = Table("infrastructure", "sensor", (
     C("id", "int4"), C("container_id", "int4"), C("parameter_id", "int4"), C("name", "text"),
-    C("serial_number", "text"), C("installation_date", "date")),
-    primary_key=("id",), unique=(("container_id", "parameter_id"),),
+    C("serial_number", "text"), C("installation_date", "date"), C("decommissioned_on", "date", True)),
+    primary_key=("id",), unique=(("container_id", "parameter_id", "installation_date"),),
     foreign_keys=(("container_id", "infrastructure.container(id)"),
-                  ("parameter_id", "environmental.environmental_parameter(id)")))
+                  ("parameter_id", "environmental.environmental_parameter(id)")),
+    description="A probe on a container, installed on installation_date (with its container, or replacing "
+                "the one before it) and in service until decommissioned_on (exclusive; NULL = in service).")
 FEED_CONTAINER = Table("infrastructure", "feed_container", (
     C("id", "int4"), C("hall_id", "int4", True), C("area_id", "int4", True), C("name", "text"),
     C("container_type", "text"), C("capacity_kg", "float8")),
@@ -162,6 +166,13 @@ REFERENCE_TABLES = (SPECIES, LIFECYCLE_STAGE, EGG_SUPPLIER, ENV_PARAMETER, FEED,
                     LICE_TYPE, VACCINATION_TYPE, SAMPLE_TYPE, MORTALITY_REASON, TREATMENT_TYPE,
                     DISEASE, HEALTH_PARAMETER, PRODUCT_GRADE)
 HARVEST_TABLES = (HARVEST_EVENT, HARVEST_LOT)
+INFRASTRUCTURE_EVENT = yearly("infrastructure", "infrastructure_event",
+    C("id", "int4"), C("unit_kind", "text"), C("unit_id", "int4"), C("event_date", "date"),
+    C("event_kind", "text"), C("replaces_id", "int4", True), time_column="event_date",
+    description="What changed in the farm on a day: a unit (freshwater_station, hall, area, container, sensor) "
+                "commissioned, retired or rebuilt (replaces_id: the unit it replaces), a sensor replaced or "
+                "recalibrated.")
+INFRASTRUCTURE_CHANGE_TABLES = (INFRASTRUCTURE_EVENT,)
 MORTALITY_TABLES = (MORTALITY_EVENT,)
 
 # ---------------------------------------------------------------- environment (yearly)

@@ -103,13 +103,13 @@ def _job_keys(name: str) -> set[str]:
 
 def test_definitions_load_and_the_jobs_select_the_project():
     """`analytics` is every dbt model and seed in dbt_project/ (by file) plus the report; `yearly_assets`
-    the seven yearly assets."""
+    the eight yearly assets."""
     dg.Definitions.validate_loadable(defs)
     dbt_files = [*(DBT_PROJECT / "models").rglob("*.sql"), *(DBT_PROJECT / "seeds").glob("*.csv")]
     assert len(dbt_files) > len(YEAR_MODELS) + len(CROSS_MODELS)
     assert _job_keys("analytics") == {f"analytics/{f.stem}" for f in dbt_files} | {"report", "dbt_docs"}
     assert _job_keys("yearly_assets") == {"batches", "mortality_events", "harvest", "environmental_readings",
-                                          "feeding", "growth_samples", "health"}
+                                          "feeding", "growth_samples", "health", "infrastructure_changes"}
 
 
 def test_every_asset_is_in_a_named_group_and_the_marts_by_what_they_answer():
@@ -120,9 +120,10 @@ def test_every_asset_is_in_a_named_group_and_the_marts_by_what_they_answer():
     for key in graph.get_all_asset_keys():
         groups.setdefault(graph.get(key).group_name, set()).add(key.to_user_string())
     assert "default" not in groups, sorted(groups.get("default", ()))[:10]
-    assert {"static", "operations", "environment", "staging", "production_kpis", "fish_health_kpis",
+    assert {"static", "infrastructure", "operations", "environment", "staging", "production_kpis", "fish_health_kpis",
             "facilities_kpis", "data_quality", "reports"} == set(groups)
     assert groups["environment"] == {"environmental_readings"}
+    assert groups["infrastructure"] == {"infrastructure_changes"}
     assert {"analytics/fcr_by_batch", "analytics/summary_by_year"} <= groups["production_kpis"]
     assert {"analytics/mortality_monthly_by_geography", "analytics/lice_by_pen_week"} <= groups["fish_health_kpis"]
     assert {"analytics/data_quality", "analytics/rule_results", "load_records"} <= groups["data_quality"]
@@ -166,7 +167,7 @@ def test_dbt_sources_map_to_the_python_assets():
     python_keys = {a.key for a in YEARLY_ASSETS} | set(static.static_assets.keys) | {LOAD_RECORDS.key}
     assert upstream == python_keys, upstream ^ python_keys
     for name in ("batches", "environmental_readings", "harvest", "mortality_events", "feeding", "health",
-                 "growth_samples", "infrastructure", "reference_data"):
+                 "growth_samples", "infrastructure", "infrastructure_changes", "reference_data"):
         assert dg.AssetKey(name) in upstream
     # the marts depend on staging, staging on the Python assets
     graph = defs.resolve_asset_graph()
@@ -347,13 +348,15 @@ def test_economic_fcr_is_at_least_biological(conn):
 
 @pytest.mark.usefixtures("built")
 def test_sea_area_utilization_per_month(conn):
-    """occupied pen-days (a pen with fish that day) / pens x days of the month, per sea area."""
+    """occupied pen-days (a pen with fish that day) / pen-days in service that month, per sea area (a
+    pen counts from its commissioning until its retirement; a month with no pen in service has no row)."""
     mart = {(m, u): (occ, avail, pct, n) for m, u, occ, avail, pct, n in conn.execute(
         """SELECT month_start, unit_id, occupied_container_days, available_container_days, utilization_pct,
                   containers
            FROM analytics.utilization_monthly WHERE level = 'sea_area'""").fetchall()}
     direct = {(m, u): (occ, avail, n) for m, u, occ, avail, n in conn.execute("""
-        WITH pens AS (SELECT id, area_id FROM infrastructure.container WHERE area_id IS NOT NULL),
+        WITH pens AS (SELECT id, area_id, commissioned_on AS since, coalesce(decommissioned_on, DATE '2100-01-01') AS until
+                      FROM infrastructure.container WHERE area_id IS NOT NULL),
         months AS (
             SELECT m::date AS m, ((m + interval '1 month')::date - m::date) AS days
             FROM (SELECT DISTINCT year FROM batch.assignment_daily_state) y,
@@ -363,8 +366,9 @@ def test_sea_area_utilization_per_month(conn):
                    count(DISTINCT (s.container_id, s.state_date)) AS pen_days
             FROM batch.assignment_daily_state s JOIN pens p ON p.id = s.container_id
             WHERE s.population > 0 GROUP BY 1, 2)
-        SELECT months.m, p.area_id, coalesce(max(o.pen_days), 0), sum(months.days), count(*)
-        FROM months CROSS JOIN pens p
+        SELECT months.m, p.area_id, coalesce(max(o.pen_days), 0),
+               sum(least(months.m + months.days, p.until) - greatest(months.m, p.since)), count(*)
+        FROM months JOIN pens p ON p.since < months.m + months.days AND p.until > months.m
         LEFT JOIN occupied o ON o.area_id = p.area_id AND o.m = months.m
         GROUP BY 1, 2""").fetchall()}
     assert set(mart) == set(direct)

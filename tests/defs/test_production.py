@@ -14,11 +14,12 @@ from psycopg import sql
 
 from aquamind_assets.defs import static
 from aquamind_assets.definitions import YEARLY_ASSETS
-from aquamind_assets.rules import batches, environment, feeding, growth, harvest, health, infrastructure, mortality
+from aquamind_assets.rules import (batches, environment, feeding, growth, harvest, health, infrastructure,
+                                   infrastructure_changes, mortality)
 from aquamind_assets.warehouse.checks import run_checks
 
 YEARS = ("2015", "2016")
-RULE_MODULES = (batches, mortality, harvest, environment, infrastructure)
+RULE_MODULES = (batches, mortality, harvest, environment, infrastructure, infrastructure_changes)
 ASSET_NAMES = [a.key.to_user_string() for a in YEARLY_ASSETS]
 
 
@@ -138,7 +139,7 @@ def test_load_records_match_the_stored_rows(loaded, conn):
 def test_each_rule_examines_rows_in_2016(conn):
     """Run every yearly rule directly: all pass, and each one looked at real rows."""
     with conn.cursor() as cur:
-        for mod in (batches, mortality, harvest, environment):
+        for mod in (batches, mortality, harvest, environment, infrastructure_changes):
             for r in run_checks(cur, [*mod.RULES, *getattr(mod, "AUDIT", [])], {"year": 2016}):
                 assert r.passed, r.message()
                 assert r.examined > 0, f"{r.name} examined nothing in 2016"
@@ -314,6 +315,19 @@ INJECTIONS: dict[str, tuple[int, str]] = {
                       WHERE NOT c.is_sea AND p.code = 'no2')"""),
     "pen_fish_limit": (0, """UPDATE infrastructure.container SET max_count = 200001
         WHERE id = (SELECT min(id) FROM infrastructure.container WHERE is_sea)"""),
+    "unit_service_window_valid": (0, """UPDATE infrastructure.sensor SET installation_date = DATE '2004-01-01'
+        WHERE id = (SELECT min(id) FROM infrastructure.sensor)"""),
+    # a container used in 2016 commissioned the day after its assignment began
+    "assignment_in_container_service": (2016, f"""UPDATE infrastructure.container SET commissioned_on = (
+            SELECT assignment_date + 1 FROM {A} WHERE id = (SELECT min(id) FROM {A} WHERE year = 2016))
+        WHERE id = (SELECT container_id FROM {A} WHERE id = (SELECT min(id) FROM {A} WHERE year = 2016))"""),
+    # infrastructure_changes
+    "infrastructure_event_owning_year": (2016, """UPDATE infrastructure.infrastructure_event
+        SET event_date = DATE '2025-01-01' WHERE year = 2016
+        AND id = (SELECT min(id) FROM infrastructure.infrastructure_event WHERE year = 2016)"""),
+    "infrastructure_event_matches_unit": (2016, """UPDATE infrastructure.infrastructure_event
+        SET event_date = event_date - 1 WHERE year = 2016 AND id = (SELECT min(id)
+            FROM infrastructure.infrastructure_event WHERE year = 2016 AND event_kind <> 'sensor_calibrated')"""),
 }
 
 ALL_RULES = {r.name: r for mod in RULE_MODULES

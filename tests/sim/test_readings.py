@@ -12,6 +12,7 @@ from aquamind_assets.export.readings import US_PER_DAY, render_environmental_eve
 from aquamind_assets.sim.calendar import YEAR as DAY_YEAR
 from aquamind_assets.sim.calendar import EPOCH_OFFSET, FIRST_STORED_DAY, MONTH, N_DAYS, year_days
 from aquamind_assets.sim.climate import EVENT_TYPES
+from aquamind_assets.sim.infrastructure_events import stored_tables
 from aquamind_assets.sim.plan import build_plan
 from aquamind_assets.sim.faults import KINDS, YearFaults, draw_faults, plan_faults
 from aquamind_assets.sim.readings import RPD, ReadingLayout, estimate_readings
@@ -74,7 +75,7 @@ def test_columns_and_dtypes(rows):
 
 
 def test_every_reading_inside_its_assignment_window(plan, rows):
-    a, s = plan.assignment, plan.infra.tables["sensor"]
+    a, s = plan.assignment, stored_tables(plan.infra)["sensor"]  # a replaced sensor's successor reads too
     i = rows["assignment_id"] - 1
     day = _day(rows)
     d0, d1 = year_days(YEAR)

@@ -30,6 +30,8 @@ select
     c.max_count,
     c.max_biomass_kg,
     c.max_biomass_kg / nullif(c.volume_m3, 0) as density_limit_kg_m3,
+    c.commissioned_on,
+    c.decommissioned_on,
     c.hall_id,
     h.hall_name,
     h.freshwater_station_id,

@@ -1,4 +1,4 @@
--- Holding units with their limits.
+-- Holding units with their limits and their time in service (decommissioned_on exclusive, NULL = in service).
 select
     id as container_id,
     container_type_id,
@@ -8,5 +8,7 @@ select
     volume_m3,
     max_biomass_kg,
     max_count,
-    is_sea
+    is_sea,
+    commissioned_on,
+    decommissioned_on
 from {{ source('infrastructure', 'container') }}

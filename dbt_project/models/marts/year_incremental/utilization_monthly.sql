@@ -1,6 +1,7 @@
 -- How much of the available container capacity was used each month, per hall, freshwater station,
 -- sea area and geography, and how close did stocking come to the containers' biomass limits?
---   utilization_pct = occupied container-days / available container-days (every container, every day)
+--   utilization_pct = occupied container-days / available container-days (every container, every day
+--   it is in service: from its commissioning, before its retirement)
 --   max_density_kg_m3 = highest biomass / volume of any container-day
 --   density_limit_kg_m3 = the highest container limit (max_biomass_kg / volume) in the group
 --   max_pct_of_biomass_limit = highest biomass / container max_biomass_kg of any container-day
@@ -49,7 +50,9 @@ container_grid as (
     select
         months.year,
         months.month_start,
-        months.days_in_month,
+        greatest(0, least(months.month_start + months.days_in_month,
+                          coalesce(locations.decommissioned_on, months.month_start + months.days_in_month))
+                    - greatest(months.month_start, locations.commissioned_on)) as days_in_service,
         locations.*,
         coalesce(container_months.occupied_days, 0) as occupied_days,
         container_months.max_density_kg_m3,
@@ -60,6 +63,8 @@ container_grid as (
         on container_months.year = months.year
         and container_months.month_start = months.month_start
         and container_months.container_id = locations.container_id
+    where locations.commissioned_on < months.month_start + months.days_in_month
+        and coalesce(locations.decommissioned_on, months.month_start + months.days_in_month) > months.month_start
 )
 
 {% for level, id_column, name_column in levels %}
@@ -73,9 +78,9 @@ select
     geography_name,
     environment,
     count(*) as containers,
-    sum(days_in_month) as available_container_days,
+    sum(days_in_service) as available_container_days,
     sum(occupied_days)::bigint as occupied_container_days,
-    100.0 * sum(occupied_days)::double precision / nullif(sum(days_in_month), 0) as utilization_pct,
+    100.0 * sum(occupied_days)::double precision / nullif(sum(days_in_service), 0) as utilization_pct,
     max(max_density_kg_m3) as max_density_kg_m3,
     max(density_limit_kg_m3) as density_limit_kg_m3,
     max(max_pct_of_biomass_limit) as max_pct_of_biomass_limit
