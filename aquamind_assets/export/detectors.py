@@ -1,4 +1,4 @@
-"""Fault detectors on the daily rollup as it streams: spikes and stuck sensors, flagged per sensor-day.
+"""Fault detectors on the daily rollup as it streams: gaps, spikes and stuck sensors, flagged per sensor-day.
 
 They read only the rollup rows the readings asset computes anyway (count, mean, minimum and maximum
 per sensor and day), chunk after chunk, and carry each sensor's last two days from one chunk to the
@@ -9,6 +9,9 @@ next; they never go back to the raw readings. The flags are stored next to the f
   agree with each other. One reading off the pattern moves a day's extreme by its whole size but its
   mean only by a share, and a step (a recalibration, the start of an event) moves the neighbours
   apart, so it is not taken for a spike.
+* **gap**: a day with fewer readings than the sensor's full days, or a hole of one to three days
+  in a sensor's days (a container is emptied for at least a week between batches, so a shorter hole
+  is the sensor's silence).
 * **stuck**: a day whose readings are all the same value, or a once-a-day value repeated exactly on
   the next day. Clean readings carry continuous noise and never repeat a value exactly (the readings
   model bends values into their range instead of clipping them), so an exact repeat is the fault's
@@ -25,6 +28,7 @@ from ..sim.faults import LOG_SCALE, SCALE
 
 SPIKE_AT = 3.0  # a day's extreme this many scales from its neighbours' mean ...
 NEIGHBOURS_WITHIN = 1.5  # ... while the neighbours lie within this many scales of each other
+MAX_HOLE_DAYS = 3  # a hole in a sensor's days this long or shorter is a gap, not an empty container
 FIELDS = ("date", "sensor", "container", "parameter", "count", "mean", "lo", "hi")
 
 
@@ -39,6 +43,7 @@ class FaultDetectors:
     def __init__(self) -> None:
         self.state = {k: np.zeros(0) for k in FIELDS}  # each sensor's last two days, previous chunks
         self.state_done = np.zeros(0, bool)  # whether a state row was already judged as a spike centre
+        self.full_day = np.zeros(0, np.int64)  # by sensor id: the most readings seen in one of its days
 
     def feed(self, rollup: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         p = rollup["parameter_id"].astype(np.int64)
@@ -55,7 +60,8 @@ class FaultDetectors:
         s, d = rows["sensor"], rows["date"]
         after = np.r_[(s[1:] == s[:-1]) & (d[1:] - d[:-1] == 1), False]  # the next row is the next day
         before = np.r_[False, after[:-1]]
-        flags = [self._spikes(rows, before & after & ~done), self._stuck(rows, before, fresh)]
+        flags = [self._spikes(rows, before & after & ~done), self._stuck(rows, before, fresh),
+                 self._gaps(rows, fresh)]
         self._keep_last_two(rows, done | (before & after))
         return {k: np.concatenate([f[k] for f in flags]) for k in flags[0]}
 
@@ -75,6 +81,19 @@ class FaultDetectors:
         repeated = np.r_[False, flat[1:] & flat[:-1] & (rows["lo"][1:] == rows["lo"][:-1])] & before
         i = np.flatnonzero((same_day | repeated) & fresh)
         return _flags(rows, i, "stuck", np.maximum(rows["count"][i], 1 + repeated[i]).astype(np.float64))
+
+    def _gaps(self, rows, fresh: np.ndarray) -> dict[str, np.ndarray]:
+        s, d, n = rows["sensor"], rows["date"], rows["count"]
+        if len(s) and s.max() >= len(self.full_day):
+            self.full_day = np.pad(self.full_day, (0, int(s.max()) + 1 - len(self.full_day)))
+        np.maximum.at(self.full_day, s, n)
+        short = fresh & (n < self.full_day[s])
+        step = np.r_[np.where(s[1:] == s[:-1], d[1:] - d[:-1], 0), 0]
+        hole = np.r_[fresh[1:], False] & (step >= 2) & (step <= MAX_HOLE_DAYS + 1)  # judged with the day after
+        i, j = np.flatnonzero(short), np.flatnonzero(hole)
+        flags = _flags(rows, np.r_[i, j], "gap", np.r_[self.full_day[s[i]] - n[i], step[j] - 1].astype(np.float64))
+        flags["flag_date"] = flags["flag_date"] + np.r_[np.zeros(len(i)), np.ones(len(j))].astype(np.int32)
+        return flags
 
     def _keep_last_two(self, rows, done: np.ndarray) -> None:
         s = rows["sensor"]

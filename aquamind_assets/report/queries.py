@@ -71,7 +71,7 @@ TABLES = {
                             coalesce(load_violations, 0) + coalesce(audit_violations, 0) + years_missing AS violations
                         FROM analytics.data_quality ORDER BY violations DESC, rule"""),
     "fault_detection": ("Sensor-fault detection: the detectors' flags against the stored faults (event level, every "
-                        "stored year; the detectors cover spike and stuck)",
+                        "stored year; the detectors cover gap, spike and stuck)",
                         """SELECT kind, faults, faults_found, flags, flags_right, round(recall::numeric, 3) AS recall,
                            round(precision::numeric, 3) AS precision FROM analytics.fault_detection_scores
                            ORDER BY has_detector DESC, kind"""),

@@ -19,7 +19,7 @@ SENSOR_FAULT = yearly("environmental", "sensor_fault",
 SENSOR_FAULT_FLAG = yearly("environmental", "sensor_fault_flag",
     C("sensor_id", "int4"), C("container_id", "int4"), C("parameter_id", "int4"), C("kind", "text"),
     C("flag_date", "date"), C("score", "float4"), time_column="flag_date",
-    description="A sensor-day a detector flags as a fault of a kind (spike, stuck), decided on the daily "
+    description="A sensor-day a detector flags as a fault of a kind (gap, spike, stuck), decided on the daily "
                 "rollup as the readings stream (export/detectors.py); score: for a spike, how far the day's extreme "
                 "lies from its neighbouring days (in scales of the parameter); for stuck, the readings repeating "
-                "one value.")
+                "one value; for gap, the readings (or days) missing.")

@@ -333,6 +333,27 @@ def test_summary_and_data_quality_tables(parsed, conn):
     assert "table-validation" in parsed.sections
 
 
+def test_sensor_faults_are_stored_per_year_and_the_detectors_find_them(parsed, conn):
+    """Every stored year holds faults of every kind, owned by the year they start in; the detectors'
+    flags, scored against them in SQL (the mart fault_detection_scores over the stored tables), reach
+    0.9 precision and recall for spikes and stuck sensors; the report shows the mart's rows."""
+    per_year = conn.execute("""SELECT year, kind, count(*), bool_and(extract(year FROM start_time AT TIME ZONE 'UTC') = year)
+                               FROM environmental.sensor_fault GROUP BY 1, 2""").fetchall()
+    assert {(y, k) for y, k, _, _ in per_year} == {(y, k) for y in (2015, 2016, 2017)
+                                                   for k in ("gap", "spike", "stuck", "drift", "calibration")}
+    assert all(owned for *_, owned in per_year)
+    scores = _mart(conn, "fault_detection_scores").set_index("kind")
+    stored = dict(conn.execute("SELECT kind, count(*) FROM environmental.sensor_fault GROUP BY 1").fetchall())
+    assert scores["faults"].to_dict() == stored
+    for kind in ("spike", "stuck"):
+        row = scores.loc[kind]  # by item: a Series' .flags is pandas' own attribute
+        assert row["flags"] > 0 and row["recall"] >= 0.9 and row["precision"] >= 0.9, (kind, row.to_dict())
+    header, *body = parsed.sections["table-fault_detection"]["rows"]
+    assert header[0] == label("kind") and len(body) == len(scores)
+    shown = {r[0]: (int(_number(r[1])), int(_number(r[3]))) for r in body}
+    assert shown == {k: (int(r["faults"]), int(r["flags"])) for k, r in scores.iterrows()}
+
+
 def test_headless_chromium_renders_a_screenshot(built_report, tmp_path):
     exe = chromium()
     if exe is None:

@@ -113,7 +113,7 @@ def test_detectors_find_spikes_and_stuck_sensors(plan):
         t = _tables(plan, y)
         f, flag = t["sensor_fault"], t["sensor_fault_flag"]
         day0 = flag["flag_date"].astype(np.int64) * 86_400_000_000
-        for kind in ("spike", "stuck"):
+        for kind in ("gap", "spike", "stuck"):
             fi, gi = np.flatnonzero(f["kind"] == kind), np.flatnonzero(flag["kind"] == kind)
             hit = ((f["sensor_id"][fi, None] == flag["sensor_id"][None, gi])
                    & (f["start_time"][fi, None] < day0[None, gi] + 86_400_000_000)
