@@ -4,6 +4,7 @@ the infrastructure's foreign keys point into the reference data."""
 import time
 
 import dagster as dg
+import numpy as np
 
 from ..runtime import settings
 from ..runtime.plan_cache import code_version
@@ -75,7 +76,7 @@ def static_assets(context: dg.AssetExecutionContext, warehouse: Warehouse):
                       "scenario_hash": scenario.data_hash(), "scale": scenario.scale,
                       **({"containers": rows["infrastructure.container"], "sensors": rows["infrastructure.sensor"],
                           "containers_in_service_at_end": int(
-                              (plan.infra.tables["container"]["decommissioned_on"] == None).sum()),  # noqa: E711
+                              np.equal(plan.infra.tables["container"]["decommissioned_on"], None).sum()),
                           "sea_pens": int(plan.infra.tables["container"]["is_sea"].astype(bool).sum()),
                           "freshwater_stations": rows["infrastructure.freshwater_station"]} if key == INFRA else {})},
             check_results=[check_result(r) for r in res.checks] if key == INFRA else None)

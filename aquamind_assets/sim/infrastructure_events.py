@@ -80,10 +80,14 @@ def sensor_on_day(infra, sensor: np.ndarray, day: np.ndarray) -> np.ndarray:
     return np.where(day >= lives.sensor_switch[s], lives.sensor_successor[s], s).astype(sensor.dtype)
 
 
+def _epoch(days) -> np.ndarray:
+    return (np.asarray(days, np.int64) + EPOCH_OFFSET).astype(np.int32)
+
+
 def _dates(infra) -> None:
     """commissioned_on / decommissioned_on on stations, halls, sites and containers."""
     lives, t = infra.lives, infra.tables
-    epoch = lambda d: (np.asarray(d, np.int64) + EPOCH_OFFSET).astype(np.int32)  # noqa: E731
+    epoch = _epoch
     t["freshwater_station"]["commissioned_on"] = epoch(lives.station_commissioned)
     t["hall"]["commissioned_on"] = epoch([lives.hall_commissioned[int(h)] for h in t["hall"]["id"]])
     t["area"]["commissioned_on"] = epoch([lives.area_commissioned[int(a)] for a in t["area"]["id"]])
