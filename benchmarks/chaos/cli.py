@@ -47,7 +47,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--faults", type=int, default=24, help="faults to inject (default 24)")
     p.add_argument("--scale", default="small", help="scale preset (default small)")
     p.add_argument("--years", default="2015-2024", help="year range (default 2015-2024)")
-    p.add_argument("--time-limit", type=float, default=3600.0, help="seconds for the chaos phase (default 3600)")
+    p.add_argument("--time-limit", type=float, default=3600.0,
+                   help="seconds for the chaos phase: faults in the first 70%%, recovery until the end (default 3600)")
     p.add_argument("--lock-timeout", type=float, default=5.0, help="AQUAMIND_LOCK_TIMEOUT_S of the loads (default 5)")
     return p
 
@@ -134,7 +135,7 @@ def run(args, admin: str | None = None) -> dict:
         stall_tables = sorted(t.qualified for t in all_tables() if t.yearly)
         plan = faults.plan(args.seed, args.faults, stall_tables, args.lock_timeout)
         t0 = time.monotonic()
-        chaos = Chaos(stack, cluster, url, keys, years, args.seed, deadline=time.time() + args.time_limit)
+        chaos = Chaos(stack, cluster, url, keys, years, args.seed, args.time_limit)
         chaos.launch(years, "every year")
         for fault in plan:
             if time.time() > chaos.deadline:
@@ -205,18 +206,23 @@ def ok(r: dict) -> bool:
             and f["recovered"] == f["injected"] and r["dagster_vs_load_records"]["agree"] and r["validate"]["exit"] == 0)
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+def check_args(args) -> str | None:
+    """The seed resolved to the scenario's when not given; a one-line refusal for a bad knob, else None."""
     from aquamind_assets.config.scenario import ScenarioError, load_scenario
     try:
         args.seed = load_scenario(os.environ.get("AQUAMIND_SCENARIO"), scale=args.scale, seed=args.seed).seed
         _years(args.years)
     except ScenarioError as e:
-        print(f"chaos: error: {e}", flush=True)
-        return 2
+        return str(e)
     if args.faults < 1 or args.time_limit <= 0 or args.lock_timeout <= 0:
-        print("chaos: error: --faults, --time-limit and --lock-timeout must be positive; e.g. --faults 24",
-              flush=True)
+        return "--faults, --time-limit and --lock-timeout must be positive, e.g. --faults 24 --time-limit 3600"
+    return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if (refusal := check_args(args)):
+        print(f"chaos: error: {refusal}", flush=True)
         return 2
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
     result = run(args)

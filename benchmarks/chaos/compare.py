@@ -85,10 +85,16 @@ def dagster_view(stack, keys: list[str], years: list[str], records: dict) -> dic
 
 def recovered(fault_log: dict, latest: dict, service_back: bool) -> dict:
     """A fault is recovered when its service is back and every year it caught running has each
-    yearly asset materialized after it."""
-    hit = sorted({r["partition"] for r in fault_log.get("runs_hit", []) if r["partition"]})
-    after = [max((latest[k][y]["timestamp"] for k in latest if y in latest[k]), default=0.0) for y in hit]
-    ok = service_back and all(all(y in latest[k] and latest[k][y]["timestamp"] > fault_log["at"] for k in latest)
-                              for y in hit)
-    return {"recovered": ok, "years_hit": hit,
-            "rematerialized_after_s": round(max(after) - fault_log["at"], 1) if hit and ok else None}
+    yearly asset materialized after it, or by the run it caught before it struck (a load that
+    committed first is kept: a re-execution from failure does not repeat it)."""
+    runs = {r["partition"]: r["run"] for r in fault_log.get("runs_hit", []) if r["partition"]}
+    at = fault_log["at"]
+
+    def whole(year: str) -> bool:
+        return all(year in mats and (mats[year]["timestamp"] > at or mats[year]["run_id"] == runs[year])
+                   for mats in latest.values())
+
+    ok = service_back and all(whole(y) for y in runs)
+    after = [mats[y]["timestamp"] for y in runs for mats in latest.values() if y in mats and mats[y]["timestamp"] > at]
+    return {"recovered": ok, "years_hit": sorted(runs),
+            "rematerialized_after_s": round(max(after) - at, 1) if after and ok else None}

@@ -19,11 +19,12 @@ ORPHAN_GRACE_S = 90.0  # Dagster's run monitoring usually fails such a run itsel
 
 
 class Chaos:
-    def __init__(self, stack, cluster, url: str, keys: list[str], years: list[str], seed: int, deadline: float):
+    def __init__(self, stack, cluster, url: str, keys: list[str], years: list[str], seed: int, time_limit: float):
         self.stack, self.cluster, self.url = stack, cluster, url
         self.keys, self.years = keys, years
         self.rng = random.Random(seed + 1)
-        self.deadline = deadline
+        # faults until 70% of the time limit, then recovery until the limit
+        self.deadline, self.settle_by = time.time() + 0.7 * time_limit, time.time() + time_limit
         self.probe = Probe(url)
         self.backfills: list[dict] = []
         self.actions: list[dict] = []
@@ -106,17 +107,24 @@ class Chaos:
 
     # ------------------------------------------------------------------------- faults
     def _armed(self, fault: Fault) -> dict:
-        """Wait until a load is in its COPY or commit (fault.at_copy) and return what it is doing."""
-        waited = time.monotonic()
+        """Wait until a load is in its COPY or commit (fault.at_copy) and return what it is doing.
+        While runs are loading only the probe polls (a user's round of GraphQL calls would miss
+        a short COPY); when none is, the user's round, and a rewrite when every year is done."""
+        waited, looked, loading = time.monotonic(), 0.0, True
         while True:
             act = self.probe.activity()
             if not fault.at_copy or act["phase"] in ("copy", "commit"):
                 return act
             if time.monotonic() - waited > 180 or time.time() > self.deadline:
                 return act
+            if time.monotonic() - looked > 1.0:
+                looked, loading = time.monotonic(), bool(self.stack.run_workers())
+            if loading:
+                time.sleep(0.005)
+                continue
             if self.tend():
                 self.launch(sorted(self.rng.sample(self.years, min(3, len(self.years)))), "rewrite")
-            time.sleep(0.03)
+            time.sleep(0.2)
 
     def _fire(self, fault: Fault, act: dict) -> dict | None:
         if fault.kind == "run_worker":
@@ -150,7 +158,7 @@ class Chaos:
                 running = []
             fault.log = {"index": fault.index, "kind": fault.kind, "at": fired_at, "t_s": round(fired_at - self.t0, 2),
                          "phase": act["phase"], "table": act.get("table"), "waited_for_copy": fault.at_copy,
-                         "runs_hit": [{"run": r[:8], "partition": p} for r, p in running], **detail}
+                         "runs_hit": [{"run": r, "partition": p} for r, p in running], **detail}
             print(f"  {fired_at - self.t0:7.1f} s  FAULT {fault.index} {fault.kind} during {act['phase']}"
                   f"{' of ' + act['table'] if act.get('table') else ''} {detail}", flush=True)
             return
@@ -158,8 +166,8 @@ class Chaos:
     def settle(self) -> bool:
         """After the last fault: tend until every year is materialized (or the deadline)."""
         for h in self.holders:
-            h.join(timeout=max(0.0, self.deadline - time.time()))
-        while time.time() < self.deadline:
+            h.join(timeout=max(0.0, self.settle_by - time.time()))
+        while time.time() < self.settle_by:
             if self.tend(force=True):
                 return True
             time.sleep(2.0)

@@ -21,8 +21,7 @@ ROOT = BENCHMARKS.parent
 UNFINISHED = ["QUEUED", "NOT_STARTED", "STARTING", "STARTED", "CANCELING"]
 
 STATUS_QUERY = """query S($k: [AssetKeyInput!]) { assetNodes(assetKeys: $k) { assetKey { path }
-  assetPartitionStatuses { __typename ... on DefaultPartitionStatuses {
-    materializedPartitions failedPartitions materializingPartitions } } } }"""
+  assetPartitionStatuses { __typename ... on TimePartitionStatuses { ranges { startKey endKey status } } } } }"""
 
 MATERIALIZATIONS_QUERY = """query M($k: AssetKeyInput!, $p: [String!]) { assetOrError(assetKey: $k) {
   __typename ... on Asset { assetMaterializations(partitions: $p) { runId partition timestamp
@@ -85,14 +84,15 @@ class Stack:
         raise TimeoutError(f"the daemon was not healthy {timeout:.0f} s after its restart")
 
     def run_workers(self) -> dict[int, str]:
-        """{pid: command line} of this stack's run workers (`dagster api execute_run`)."""
+        """{pid: command line} of this stack's run workers: the code server starts each run in a
+        multiprocessing child (spawn_main), a CLI launch in `dagster api execute_run`."""
         out = {}
         for pid in marked_pids(self.inner.group.marker):
             try:
                 cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
             except OSError:
                 continue
-            if "execute_run" in cmd:
+            if "spawn_main" in cmd or "execute_run" in cmd:
                 out[pid] = cmd
         return out
 
@@ -107,10 +107,9 @@ class Stack:
         data = self.gql.query(STATUS_QUERY, {"k": [{"path": [k]} for k in keys]})
         out = {}
         for node in data["assetNodes"]:
-            st = node["assetPartitionStatuses"]
-            out["/".join(node["assetKey"]["path"])] = {
-                "materialized": set(st["materializedPartitions"]), "failed": set(st["failedPartitions"]),
-                "materializing": set(st["materializingPartitions"])}
+            st = out["/".join(node["assetKey"]["path"])] = {"materialized": set(), "failed": set(), "materializing": set()}
+            for r in node["assetPartitionStatuses"]["ranges"]:  # the yearly keys are years, endKey included
+                st[r["status"].lower()].update(str(y) for y in range(int(r["startKey"]), int(r["endKey"]) + 1))
         return out
 
     def unfinished_runs(self) -> list[dict]:
