@@ -1,6 +1,11 @@
 """Rules for `environmental_readings`: owning year, inside the assignment window, the sensor's own
 container and parameter, salinity only at sea, plausible values.
 
+Sensor faults (environmental.sensor_fault) are not violations: a gap is missing rows, and spikes,
+drift and calibration offsets stay inside the physical range these rules check. A range rule tells
+impossible values; telling faulty from true values is the detectors' job, scored against the faults
+(the mart fault_detection_scores).
+
 The readings are the largest table: a load checks every row as a frame streams into COPY
 (reading_frames.py, against the stored dimensions) and re-checks a page sample of the stored rows
 in SQL; `aquamind validate` runs the full SQL audit below, one scan of the year for all rules.

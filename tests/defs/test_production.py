@@ -178,7 +178,9 @@ def test_rematerializing_replaces_rows_never_duplicates(loaded, conn):
     # one copy: the keys of the spine tables are unique within the year
     for table, key in (("batch.batch_container_assignment", "id"), ("batch.batch", "id"),
                        ("batch.assignment_daily_state", "assignment_id, state_date"),
-                       ("batch.mortality_event", "id"), ("harvest.harvest_lot", "id")):
+                       ("batch.mortality_event", "id"), ("harvest.harvest_lot", "id"),
+                       ("environmental.sensor_fault", "id"),
+                       ("environmental.sensor_fault_flag", "sensor_id, kind, flag_date")):
         total, distinct = conn.execute(sql.SQL("SELECT count(*), count(DISTINCT ({})) FROM {} WHERE year = 2016")
                                        .format(sql.SQL(key), _ident(table))).fetchone()
         assert total == distinct > 0, table
