@@ -149,18 +149,20 @@ def run(args, admin: str | None = None) -> dict:
         hashes = compare.stored(compare.stored_hashes(url), compare.stored_hashes(ref["url"]))
         ref_records = compare.load_records(ref["url"])
         same_records = {f"{a}/{y}" for (a, y), r in records.items() if ref_records.get((a, y), {}).get("checksum") == r["checksum"]}
-        fault_logs = [_with_recovery(f, latest) for f in plan if f.log]
+        statuses = stack.partition_statuses(keys)
+        run_status = {r["run"]: stack.gql.run(r["run"])["status"] for f in plan if f.log for r in f.log["runs_hit"]}
+        fault_logs = [_with_recovery(f, latest, statuses, run_status) for f in plan if f.log]
         return _result(args, cluster, fault_logs, chaos, settled, chaos_s, hashes, view, validate_rc, validate_out,
                        ref, len(same_records), len(ref_records))
     finally:
         res.close()
 
 
-def _with_recovery(fault: faults.Fault, latest: dict) -> dict:
+def _with_recovery(fault: faults.Fault, latest: dict, statuses: dict, run_status: dict) -> dict:
     log = dict(fault.log)
     back = {"daemon": "restart_s", "webserver": "restart_s", "warehouse_restart": "restart_s"}.get(fault.kind)
     service_back = back is None or log.get(back) is not None
-    log.update(compare.recovered(log, latest, service_back))
+    log.update(compare.recovered(log, latest, statuses, run_status, service_back))
     log["at"] = dt.datetime.fromtimestamp(log["at"], dt.timezone.utc).isoformat(timespec="milliseconds")
     return log
 

@@ -83,18 +83,21 @@ def dagster_view(stack, keys: list[str], years: list[str], records: dict) -> dic
             "agree": not mismatches and not extra}, latest
 
 
-def recovered(fault_log: dict, latest: dict, service_back: bool) -> dict:
-    """A fault is recovered when its service is back and every year it caught running has each
-    yearly asset materialized after it, or by the run it caught before it struck (a load that
-    committed first is kept: a re-execution from failure does not repeat it)."""
-    runs = {r["partition"]: r["run"] for r in fault_log.get("runs_hit", []) if r["partition"]}
+def recovered(fault_log: dict, latest: dict, statuses: dict, run_status: dict, service_back: bool) -> dict:
+    """A fault is recovered when its service is back, every year it caught running ends whole in
+    Dagster's view (each yearly asset materialized, none failed), and each run it caught either
+    succeeded or its year was materialized again after the fault (a retry or a re-execution)."""
     at = fault_log["at"]
+    hit = fault_log.get("runs_hit", [])
+    years = sorted({r["partition"] for r in hit if r["partition"]})
+    whole = all(y in st["materialized"] and y not in st["failed"] for st in statuses.values() for y in years)
 
-    def whole(year: str) -> bool:
-        return all(year in mats and (mats[year]["timestamp"] > at or mats[year]["run_id"] == runs[year])
-                   for mats in latest.values())
+    def redone(year: str) -> bool:
+        return any(year in mats and mats[year]["timestamp"] > at for mats in latest.values())
 
-    ok = service_back and all(whole(y) for y in runs)
-    after = [mats[y]["timestamp"] for y in runs for mats in latest.values() if y in mats and mats[y]["timestamp"] > at]
-    return {"recovered": ok, "years_hit": sorted(runs),
+    runs_ok = all(run_status.get(r["run"]) == "SUCCESS" or (r["partition"] and redone(r["partition"])) for r in hit)
+    after = [mats[y]["timestamp"] for y in years for mats in latest.values() if y in mats and mats[y]["timestamp"] > at]
+    ok = service_back and whole and runs_ok
+    return {"recovered": ok, "years_hit": years,
+            "runs_hit": [{**r, "final_status": run_status.get(r["run"])} for r in hit],
             "rematerialized_after_s": round(max(after) - at, 1) if after and ok else None}

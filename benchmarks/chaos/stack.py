@@ -59,29 +59,32 @@ class Stack:
 
     def restart(self, name: str) -> float:
         """Start `name` again and wait until it serves (the webserver) or beats (the daemon); seconds taken."""
-        t0 = time.monotonic()
+        t0, since = time.monotonic(), time.time()
         fh = open(self.inner.logs[name], "ab")
         self.inner._files.append(fh)
         self.inner.group.start(name, self._cmd(name), env={**self.env, "PYTHONUNBUFFERED": "1"}, cwd=ROOT, stdout=fh)
         if name == "webserver":
             self.gql.wait_until_up(timeout=300, alive=self.inner.dead)
         else:
-            self.wait_daemon_healthy(t0)
+            self.wait_daemon_healthy(since)
         return time.monotonic() - t0
 
     def wait_daemon_healthy(self, since: float, timeout: float = 300) -> None:
+        """Until every required daemon has beaten since `since` (time.time()), as Deployment -> Daemons shows."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if (reason := self.inner.dead()):
                 raise RuntimeError(reason)
             try:
-                health = self.gql.daemon_health()
-                if health and all(health.values()) and time.monotonic() - since > 2:
+                data = self.gql.query("""{ instance { daemonHealth { allDaemonStatuses {
+                    required healthy lastHeartbeatTime } } } }""")
+                beats = [d for d in data["instance"]["daemonHealth"]["allDaemonStatuses"] if d["required"]]
+                if beats and all(d["healthy"] and (d["lastHeartbeatTime"] or 0) > since for d in beats):
                     return
             except Exception:  # noqa: BLE001 - the webserver may itself be restarting
                 pass
             time.sleep(1.0)
-        raise TimeoutError(f"the daemon was not healthy {timeout:.0f} s after its restart")
+        raise TimeoutError(f"the daemon did not beat within {timeout:.0f} s of its restart")
 
     def run_workers(self) -> dict[int, str]:
         """{pid: command line} of this stack's run workers: the code server starts each run in a
