@@ -13,6 +13,7 @@ from . import biology as bio
 from .calendar import DOY, N_DAYS, YEAR
 from .incidents import draw_incidents, pen_severity
 from .infrastructure import GEOS
+from .infrastructure_events import record_decade
 from .outbreaks import draw_sea_outbreaks
 from .plan_arrays import Plan, freeze
 from .plan_context import PlanContext, plan_context
@@ -153,4 +154,5 @@ def build_plan(scenario: Scenario) -> Plan:
     ctx = plan_context(scenario)
     for bidx, (planned, geo) in enumerate(batch_starts(scenario)):
         plan_batch(ctx, bidx, planned, geo)
+    record_decade(ctx.infra, ctx.book.site_free, scenario.seed)
     return freeze(ctx.builder)
