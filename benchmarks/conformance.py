@@ -1126,6 +1126,10 @@ def _(ctx):
 
 # ---------------------------------------------------------------- 7. environment
 
+# a sensor-day inside a sensor fault's window (docs/domain.md §7.13): §7.1-7.11 describe the readings outside them
+IN_FAULT = """exists (select 1 from environmental.sensor_fault f where f.sensor_id = r.sensor_id
+                     and f.start_time < (r.reading_date + 1)::timestamp at time zone 'UTC'
+                     and f.end_time > r.reading_date::timestamp at time zone 'UTC')"""
 ENV_SAMPLE = f"""
     select l.geo, l.is_sea, coalesce(l.is_ras, false), p.code, extract(month from r.reading_date)::int m,
            count(*), avg(r.mean_value), min(r.min_value), max(r.max_value), avg(r.max_value - r.min_value),
@@ -1136,6 +1140,7 @@ ENV_SAMPLE = f"""
     from environmental.environmental_reading_daily r tablesample system ({SAMPLE_PCT}) repeatable ({SAMPLE_SEED})
     join {LOC} l on l.container_id = r.container_id
     join environmental.environmental_parameter p on p.id = r.parameter_id
+    where not {IN_FAULT}
     group by 1, 2, 3, 4, 5"""
 
 
@@ -1306,7 +1311,7 @@ def _(ctx):
         with d as (select c.area_id, r.reading_date, r.mean_value
                    from environmental.environmental_reading_daily r tablesample system ({SAMPLE_PCT}) repeatable ({SAMPLE_SEED})
                    join infrastructure.container c on c.id = r.container_id
-                   where c.is_sea and extract(month from r.reading_date) between 6 and 9
+                   where c.is_sea and extract(month from r.reading_date) between 6 and 9 and not {IN_FAULT}
                      and r.parameter_id = (select id from environmental.environmental_parameter where code = 'dissolved_oxygen')),
         b as (select d.*, exists (select 1 from environmental.environmental_event e where e.event_type = 'algae_bloom'
                      and e.area_id = d.area_id and d.reading_date between e.start_date and coalesce(e.end_date, date '2024-12-31')) bloom
