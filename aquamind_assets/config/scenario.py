@@ -107,7 +107,9 @@ FAULT_RATE_MAX = 50.0  # faults per sensor-year: beyond this a sensor would be f
 class SensorFaults(Strict):
     """Expected faults per sensor-year of each kind (sim/faults.py); 0 switches a kind off. The
     defaults: a sensor drops out a couple of times a year, glitches a few times, and sticks, drifts
-    or needs recalibration about once in three to five years."""
+    or needs recalibration about once in three to five years. A sensor reads only while its container
+    holds fish, so a drawn fault is kept only inside one such stay (and its year): the long kinds
+    (drift, calibration) are stored less often than drawn."""
 
     gap: float = 2.0
     spike: float = 3.0
