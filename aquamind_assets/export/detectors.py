@@ -9,7 +9,7 @@ next; they never go back to the raw readings. The flags are stored next to the f
   agree with each other. One reading off the pattern moves a day's extreme by its whole size but its
   mean only by a share, and a step (a recalibration, the start of an event) moves the neighbours
   apart, so it is not taken for a spike.
-* **gap**: a day with fewer readings than the sensor's full days, or a hole of one to three days
+* **gap**: a day with fewer readings than the cadence gives its parameter, or a hole of one to three days
   in a sensor's days (a container is emptied for at least a week between batches, so a shorter hole
   is the sensor's silence).
 * **stuck**: a day whose readings are all the same value, or a once-a-day value repeated exactly on
@@ -40,10 +40,10 @@ def _scaled(parameter: np.ndarray, value: np.ndarray) -> np.ndarray:
 class FaultDetectors:
     """Feed it the rollup of each chunk in order; it returns the flags decided so far."""
 
-    def __init__(self) -> None:
+    def __init__(self, per_day: np.ndarray) -> None:
+        self.per_day = np.asarray(per_day, np.int64)  # a full day's readings, by parameter id (the cadence)
         self.state = {k: np.zeros(0) for k in FIELDS}  # each sensor's last two days, previous chunks
         self.state_done = np.zeros(0, bool)  # whether a state row was already judged as a spike centre
-        self.full_day = np.zeros(0, np.int64)  # by sensor id: the most readings seen in one of its days
 
     def feed(self, rollup: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         p = rollup["parameter_id"].astype(np.int64)
@@ -84,14 +84,12 @@ class FaultDetectors:
 
     def _gaps(self, rows, fresh: np.ndarray) -> dict[str, np.ndarray]:
         s, d, n = rows["sensor"], rows["date"], rows["count"]
-        if len(s) and s.max() >= len(self.full_day):
-            self.full_day = np.pad(self.full_day, (0, int(s.max()) + 1 - len(self.full_day)))
-        np.maximum.at(self.full_day, s, n)
-        short = fresh & (n < self.full_day[s])
+        full = self.per_day[rows["parameter"]]
+        short = fresh & (n < full)
         step = np.r_[np.where(s[1:] == s[:-1], d[1:] - d[:-1], 0), 0]
         hole = np.r_[fresh[1:], False] & (step >= 2) & (step <= MAX_HOLE_DAYS + 1)  # judged with the day after
         i, j = np.flatnonzero(short), np.flatnonzero(hole)
-        flags = _flags(rows, np.r_[i, j], "gap", np.r_[self.full_day[s[i]] - n[i], step[j] - 1].astype(np.float64))
+        flags = _flags(rows, np.r_[i, j], "gap", np.r_[full[i] - n[i], step[j] - 1].astype(np.float64))
         flags["flag_date"] = flags["flag_date"] + np.r_[np.zeros(len(i)), np.ones(len(j))].astype(np.int32)
         return flags
 

@@ -11,7 +11,8 @@ from ..sim.calendar import EPOCH_OFFSET, FIRST_STORED_DAY, N_DAYS, YEAR
 from ..sim.climate import EVENT_TYPES
 from ..sim.faults import YearFaults, plan_faults
 from ..sim.infrastructure_events import sensor_on_day
-from ..sim.readings import HI, LO, P, SEA, ReadingLayout, reading_values, year_container_days
+from ..sim.readings import (HI, LO, P, SEA, ReadingLayout, reading_values, readings_per_day,
+                            year_container_days)
 from ..warehouse.schema import Table
 from ..warehouse.tables import ENV_EVENT, ENV_READING, ENV_READING_DAILY, SENSOR_FAULT, SENSOR_FAULT_FLAG
 from .detectors import FaultDetectors
@@ -137,7 +138,8 @@ def render_environment(plan, year: int) -> Iterator[tuple[Table, dict[str, np.nd
     and the spikes' offsets are learnt as the readings stream)."""
     yield ENV_EVENT, render_environmental_events(plan, year)
     cadence = (int(plan.stats.get("cadence_multiplier", 1)), plan.stats.get("readings_cadence", "default"))
-    faults, detectors = YearFaults(plan_faults(plan, ReadingLayout(plan, *cadence)), year), FaultDetectors()
+    faults = YearFaults(plan_faults(plan, ReadingLayout(plan, *cadence)), year)
+    detectors = FaultDetectors(readings_per_day(*cadence))
     for chunk in render_readings(plan, year, chunk_rows=CHUNK_ROWS, first_chunk_rows=FIRST_CHUNK_ROWS,
                                  cadence_multiplier=cadence[0], cadence=cadence[1], faults=faults):
         yield ENV_READING, chunk

@@ -120,3 +120,18 @@ def test_detectors_find_spikes_and_stuck_sensors(plan):
                    & (f["end_time"][fi, None] > day0[None, gi]))
             recall, precision = hit.any(axis=1).mean(), hit.any(axis=0).mean()
             assert recall >= 0.9 and precision >= 0.9, (y, kind, recall, precision)
+
+
+def test_flags_do_not_depend_on_the_chunks(plan):
+    """The detectors carry each sensor's last days from chunk to chunk: small chunks flag the same days."""
+    from aquamind_assets.export.detectors import FaultDetectors
+    from aquamind_assets.export.readings import daily_rollup
+    from aquamind_assets.sim.readings import readings_per_day
+
+    def flags(chunk_rows):
+        det = FaultDetectors(readings_per_day())
+        got = [det.feed(daily_rollup(c)) for c in render_readings(plan, YEAR, chunk_rows=chunk_rows)]
+        f = {k: np.concatenate([g[k] for g in got]) for k in got[0]}
+        return sorted(zip(f["sensor_id"].tolist(), f["flag_date"].tolist(), f["kind"].tolist()))
+    whole = flags(2_000_000)
+    assert len(whole) > 100 and flags(5_000) == whole
