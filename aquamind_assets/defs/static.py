@@ -6,6 +6,7 @@ import time
 import dagster as dg
 import numpy as np
 
+from ..config.years import FIRST_DATE
 from ..runtime import settings
 from ..runtime.plan_cache import code_version
 from ..rules.catalogue import STATIC_ASSET, at_load, publish
@@ -20,12 +21,22 @@ from ..warehouse.storage import StorageError
 from ..warehouse.static_load import StaticLoad
 from ..warehouse.schema import Frame
 from ..warehouse.tables import INFRASTRUCTURE_TABLES, REFERENCE_TABLES
-from .loading import LOCK_ERRORS, RETRY, TABLES, check_fault, check_result, lock_failure, peak_rss_mib
+from .loading import (LOCK_ERRORS, RETRY, TABLES, check_fault, check_result, column_schema, lock_failure,
+                      peak_rss_mib)
 from .resources import Warehouse
 
 INFRA = dg.AssetKey("infrastructure")
 RULES = at_load(STATIC_ASSET)
 REFERENCE = dg.AssetKey("reference_data")
+
+
+def _service_counts(container: dict) -> dict[str, int]:
+    """Containers in service on the last stored day, and those commissioned or retired in the decade."""
+    retired = ~np.equal(container["decommissioned_on"], None)
+    built = np.asarray(container["commissioned_on"], np.int64) >= (np.datetime64(FIRST_DATE, "D")
+                                                                   - np.datetime64("1970-01-01", "D")).astype(int)
+    return {"containers_in_service_at_end": int((~retired).sum()),
+            "containers_commissioned_in_decade": int(built.sum()), "containers_retired_in_decade": int(retired.sum())}
 
 
 @dg.multi_asset(
@@ -34,7 +45,10 @@ REFERENCE = dg.AssetKey("reference_data")
                                     "diseases, grades: the lookups every other table refers to."),
            dg.AssetSpec(INFRA, group_name="static", kinds={"python", "postgres"}, deps=[REFERENCE],
                         description="Geographies, sea sites, freshwater stations, halls, containers, "
-                                    "sensors and feed stores, sized from the scale preset.")],
+                                    "sensors and feed stores, sized from the scale preset: every unit ever in "
+                                    "service in the decade, with the days it was commissioned and retired "
+                                    "(what happened each year: infrastructure_changes).",
+                        metadata={"dagster/column_schema": column_schema(TABLES["infrastructure.container"])})],
     check_specs=[dg.AssetCheckSpec(r.name, asset=INFRA, blocking=True, description=r.description) for r in RULES],
     retry_policy=RETRY)
 def static_assets(context: dg.AssetExecutionContext, warehouse: Warehouse):
@@ -75,8 +89,7 @@ def static_assets(context: dg.AssetExecutionContext, warehouse: Warehouse):
                       "duration_s": round(wall, 3), "peak_rss_mib": round(peak_rss_mib(), 1),
                       "scenario_hash": scenario.data_hash(), "scale": scenario.scale,
                       **({"containers": rows["infrastructure.container"], "sensors": rows["infrastructure.sensor"],
-                          "containers_in_service_at_end": int(
-                              np.equal(plan.infra.tables["container"]["decommissioned_on"], None).sum()),
+                          **_service_counts(plan.infra.tables["container"]),
                           "sea_pens": int(plan.infra.tables["container"]["is_sea"].astype(bool).sum()),
                           "freshwater_stations": rows["infrastructure.freshwater_station"]} if key == INFRA else {})},
             check_results=[check_result(r) for r in res.checks] if key == INFRA else None)
