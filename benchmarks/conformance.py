@@ -875,17 +875,24 @@ def _(ctx):
                   + ", ".join(f"{n} {fmt(m)} %" for n, m in st.items()), verdict(ok and top == "Fry"))
 
 
-@check("5.2", "freshwater monthly mortality median 0.15-0.25 %; summer > winter; highest for small fish")
+@check("5.2", "freshwater monthly mortality per tank-month of feeding fish: median 0.15-0.25 %; summer > winter; "
+              "highest for small fish")
 def _(ctx):
-    rows = ctx.q("""select extract(month from month_start)::int, mortality_pct from analytics.mortality_monthly_by_geography
-                    where environment = 'freshwater' and mortality_pct is not null""")
-    m = median([r[1] for r in rows])
-    summer = median([r[1] for r in rows if r[0] in (6, 7, 8)])
-    winter = median([r[1] for r in rows if r[0] in (12, 1, 2)])
+    # The figure is the median production unit's month (right-skewed: a few tank-months carry the
+    # episodes); eggs are 5.1's. A geography's pooled month is a mean, dominated by the episodes.
+    rows = ctx.q("""select extract(month from date_trunc('month', state_date))::int,
+                           sum(deaths)::float8 / nullif(max(population), 0) * 100
+                    from batch.assignment_daily_state
+                    where lifecycle_stage_id in (select id from batch.lifecycle_stage where stage_order between 2 and 5)
+                    group by container_id, date_trunc('month', state_date)""")
+    xs = [r for r in rows if r[1] is not None]
+    m = median([r[1] for r in xs])
+    summer = median([r[1] for r in xs if r[0] in (6, 7, 8)])
+    winter = median([r[1] for r in xs if r[0] in (12, 1, 2)])
     st = {n: v for n, o, v in ctx.cached("stage_mort", STAGE_MORT) if 2 <= o <= 5}
     top = max(st, key=st.get) if st else None
     ok = m is not None and 0.15 <= m <= 0.25 and summer is not None and winter is not None and summer > winter and top == "Fry"
-    return Result(f"median {fmt(m, 3)} % over {len(rows)} geography-months; Jun-Aug {fmt(summer, 3)} % vs Dec-Feb "
+    return Result(f"median {fmt(m, 3)} % over {len(xs):,} tank-months; Jun-Aug {fmt(summer, 3)} % vs Dec-Feb "
                   f"{fmt(winter, 3)} %; highest stage: {top}", verdict(ok))
 
 

@@ -74,7 +74,7 @@ class Biology(Strict):
     external_egg_share: float = Field(0.6, ge=0, le=1)
     tgc_sea: tuple[Annotated[float, Field(gt=0, le=6)], Annotated[float, Field(ge=0, le=1)]] = (3.05, 0.15)  # mean, sd
     tgc_freshwater: dict[Literal["fry", "parr", "smolt", "post_smolt"], Annotated[float, Field(gt=0, le=6)]] = {
-        "fry": 1.3, "parr": 2.0, "smolt": 1.9, "post_smolt": 2.3}
+        "fry": 1.3, "parr": 2.0, "smolt": 1.9, "post_smolt": 2.1}
     stage_out_weight_g: dict[Literal["egg_alevin", "fry", "parr", "smolt"], Positive] = {
         "egg_alevin": 0.25, "fry": 5.0, "parr": 45.0, "smolt": 140.0}
     smolt_transfer_g: dict[Geo, tuple[Positive, Positive]] = {"FO": (120.0, 400.0), "SC": (110.0, 200.0)}  # first -> last stored year
@@ -82,8 +82,8 @@ class Biology(Strict):
         "FO": (5.95, 0.25), "SC": (5.15, 0.25)}
     gutted_ratio: tuple[Share, Share] = (0.83, 0.85)
     stage_survival: dict[Literal["egg_alevin", "fry", "parr", "smolt", "post_smolt"], Share] = {
-        "egg_alevin": 0.84, "fry": 0.72, "parr": 0.93, "smolt": 0.96, "post_smolt": 0.97}
-    sea_monthly_mortality_pct: dict[Geo, Annotated[float, Field(ge=0, le=20)]] = {"FO": 0.38, "SC": 0.7}
+        "egg_alevin": 0.87, "fry": 0.72, "parr": 0.93, "smolt": 0.96, "post_smolt": 0.97}
+    sea_monthly_mortality_pct: dict[Geo, Annotated[float, Field(ge=0, le=20)]] = {"FO": 0.34, "SC": 0.7}
     transfer_loss: tuple[Annotated[float, Field(ge=0, lt=1)], Annotated[float, Field(ge=0, lt=1)]] = (0.01, 0.02)
     pen_max_fish: int = Field(200_000, gt=0, le=200_000)
     sea_density_limits: tuple[Positive, Positive, Positive, Positive] = (10.0, 15.0, 20.0, 25.0)

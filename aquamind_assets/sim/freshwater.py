@@ -13,6 +13,8 @@ from . import biology as bio
 from .calendar import DOY, N_DAYS
 
 MAX_STAGE_DAYS = 320
+CHRONIC_MONTHLY = 0.001  # share of a unit's fish lost in a quiet month
+EPISODE_WEEK_SHARE = 0.04  # unit-weeks with a mortality episode
 
 
 @dataclass
@@ -25,6 +27,30 @@ class StageRun:
     deaths_event: np.ndarray  # disease (IPN) or handling deaths on top of the base rate
     exit_weight: np.ndarray  # [units] weight on the first day after the stage
     exit_pop: np.ndarray  # [units] survivors after the last day
+
+
+def episodes(rng, daily_rate: float, units: int, days: int) -> np.ndarray:
+    """Multiplier of the stage's mortality per unit-day, mean ~1: most unit-weeks lose fish at the
+    quiet chronic level, a few carry an episode (gill disease, fungus, a water-quality failure, the
+    pinheads that never start feeding) that takes most of the stage's losses (docs/domain.md §5.2)."""
+    weeks, share = (days + 6) // 7, EPISODE_WEEK_SHARE
+    quiet = min(1.0, CHRONIC_MONTHLY / (daily_rate * 30.44)) if daily_rate > 0 else 1.0
+    high = (1.0 - (1.0 - share) * quiet) / share
+    mult = np.where(rng.random((units, weeks)) < share, high, quiet)
+    mult = mult * rng.lognormal(-0.08, 0.4, (units, weeks))
+    return mult.repeat(7, axis=1)[:, :days]
+
+
+def _same_survival(rate: np.ndarray, hazard: float) -> float:
+    """Scale of the unit-day rates that keeps the stage's mean survival what steady losses give:
+    an episode's losses saturate (a unit cannot lose its fish twice), so uneven rates of the same
+    mean would let more fish through."""
+    total = rate.sum(axis=1)
+    target, lo, hi = np.exp(-hazard), 1.0, 8.0
+    for _ in range(30):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if np.exp(-mid * total).mean() > target else (lo, mid)
+    return (lo + hi) / 2
 
 
 def _deaths(rng, n0: np.ndarray, rate: np.ndarray, extra: np.ndarray):
@@ -71,8 +97,12 @@ def run_stage(rng: np.random.Generator, stage: int, start: int, n0: np.ndarray, 
         length = max(length, min_end - start)
     length = max(1, min(length, horizon))  # cut by the end of the data: the stage stays open
     season = 1.0 + 0.3 * np.cos(2 * np.pi * (DOY[start:start + length] - 200) / 365.25)
-    unit_mult = rng.lognormal(-0.18, 0.6, (len(n0), (length + 6) // 7)).repeat(7, axis=1)[:, :length]
-    rate = daily_rate * season[None, :] * unit_mult
+    if stage == bio.EGG:  # eggs die steadily in every tray: the batch's hatch rate varies little
+        mult = rng.lognormal(-0.18, 0.6, (len(n0), (length + 6) // 7)).repeat(7, axis=1)[:, :length]
+    else:
+        mult = episodes(rng, daily_rate, len(n0), length)
+        mult *= _same_survival(daily_rate * season[None, :] * mult, daily_rate * season.sum())
+    rate = daily_rate * season[None, :] * mult
     extra = np.zeros((len(n0), length)) if extra_rate is None else np.broadcast_to(extra_rate[:length], (len(n0), length))
     base, event, pop = _deaths(rng, n0.astype(np.int64), rate, extra)
     exit_pop = pop[:, -1] - base[:, -1] - event[:, -1]

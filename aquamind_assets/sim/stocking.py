@@ -123,10 +123,13 @@ def _load(ctx: PlanContext, run, units: np.ndarray) -> float:
 def fit_units(ctx: PlanContext, st: StageStocking, units: np.ndarray, min_end=None):
     """Add units (free from `start`, hence free until the end) until no unit is overloaded; with no
     more room, cull the surplus at the transfer in, counted. Returns (units, temps, run, vacc)."""
-    for _ in range(MAX_REFITS):
+    for attempt in range(MAX_REFITS + 1):  # the last pass simulates what the last refit or cull left
         temps, run, vacc = simulate_stage(ctx, st, units, min_end)
         load = _load(ctx, run, units)
         if load <= 1.0:
+            break
+        if attempt == MAX_REFITS:
+            ctx.builder.stats["overloaded_stages"] += 1
             break
         more = int(np.ceil(len(units) * load * 1.03))
         if more > len(st.free):
