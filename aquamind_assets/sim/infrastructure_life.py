@@ -15,6 +15,7 @@ import numpy as np
 
 from . import biology as bio
 from .calendar import day_of
+from .freshwater import MAX_STAGE_DAYS
 from .rng import stream
 
 NEVER = 10**9  # retirement day of a unit still in service after the last stored day
@@ -26,8 +27,9 @@ RETIRED_SITE_YEARS = (2019, 2023)  # from then on the site takes no new generati
 REBUILD_YEARS = (2016, 2022)
 REBUILT_SHARE = 0.02  # of a geography's fry, parr and smolt tanks
 REBUILD_DAYS = 120  # from the old tank's retirement to its replacement's commissioning
-# the longest a freshwater booking can run: a stage's longest run plus the longest wait for a sea site
-LONGEST_FRESHWATER_BOOKING = 320 + 120 + 40
+# the longest a freshwater booking can run: a stage is simulated on at most MAX_STAGE_DAYS + 130 days of
+# water temperature (stocking.py), waiting for a sea site included; the rest is margin
+LONGEST_FRESHWATER_BOOKING = MAX_STAGE_DAYS + 160
 
 
 def _days_in(rng, years: tuple[int, int], n: int | None = None):
