@@ -373,3 +373,24 @@ def test_harvest_grades_follow_the_pens_weight(plan):
     heavy = per_fish >= np.median(per_fish)
     assert superior[heavy].mean() > superior[~heavy].mean()
     assert (fish[:, 4] > 0).mean() > 0.9 and (fish[:, 2:].sum(axis=1) / fish.sum(axis=1)).min() >= 0.02
+
+
+def test_bigger_smolts_spend_less_time_at_sea(plan):
+    """REFERENCE 3.9 within a geography (same water, same harvest size): harvest follows growth from
+    the stocked size, so a bigger smolt reaches the harvest weight sooner."""
+    a, h = plan.assignment, plan.harvest
+    geo = dict(zip(plan.batch["id"].tolist(), plan.batch["geo"].tolist()))
+    cycles = {0: [], 1: []}
+    for bid in np.unique(h["batch"]):
+        pens = np.flatnonzero((a["batch"] == bid) & (a["stage"] == bio.ADULT))
+        if h["early"][h["batch"] == bid].any() or (a["end"][pens] < 0).any():
+            continue
+        w0 = np.average(a["w0"][pens], weights=a["n0"][pens])
+        cycles[geo[int(bid)]].append((w0, (a["end"][pens].max() - a["start"][pens].min()) / 30.44))
+    checked = 0
+    for rows in cycles.values():
+        w, months = np.array(rows).reshape(-1, 2).T
+        if len(w) >= 5 and np.ptp(w) >= 100:
+            assert np.polyfit(w, months, 1)[0] < 0, rows
+            checked += 1
+    assert checked >= 1
