@@ -11,7 +11,8 @@ from ..report.render import write_report
 from .resources import Warehouse
 
 MARTS = ("summary_by_year", "data_quality", "stat_validation", "fcr_by_batch", "batch_lifecycle",
-         "mortality_monthly_by_geography", "harvest_yearly_by_geography", "utilization_monthly")
+         "mortality_monthly_by_geography", "harvest_yearly_by_geography", "utilization_monthly",
+         "fault_detection_scores")
 
 
 def report_dir() -> Path:

@@ -34,7 +34,7 @@ YEARS = (2015, 2016, 2017)
 YEAR_MODELS = ("assignment_year_summary", "harvest_yearly_by_geography", "mortality_monthly_by_geography",
                "utilization_monthly")
 CROSS_MODELS = ("batch_lifecycle", "cycle_lengths", "data_quality", "disease_outbreaks_by_year",
-                "env_daily_by_container_parameter", "fcr_by_assignment", "fcr_by_batch", "health_summary",
+                "env_daily_by_container_parameter", "fault_detection_scores", "fcr_by_assignment", "fcr_by_batch", "health_summary",
                 "lice_by_pen_week", "records_by_table_year", "rule_results", "stat_validation", "summary_by_year",
                 "survival_by_batch")
 REL = 1e-9  # same float8 inputs, only the summation order differs
