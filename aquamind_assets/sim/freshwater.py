@@ -13,8 +13,9 @@ from . import biology as bio
 from .calendar import DOY, N_DAYS
 
 MAX_STAGE_DAYS = 320
-CHRONIC_MONTHLY = 0.001  # share of a unit's fish lost in a quiet month
+CHRONIC_MONTHLY = 0.0005  # share of a unit's fish lost in a quiet month
 EPISODE_WEEK_SHARE = 0.04  # unit-weeks with a mortality episode
+MAX_UNIT_HAZARD = 1.2  # a unit keeps ~30 % of its fish through its worst stage (never emptied to a few)
 
 
 @dataclass
@@ -41,16 +42,17 @@ def episodes(rng, daily_rate: float, units: int, days: int) -> np.ndarray:
     return mult.repeat(7, axis=1)[:, :days]
 
 
-def _same_survival(rate: np.ndarray, hazard: float) -> float:
-    """Scale of the unit-day rates that keeps the stage's mean survival what steady losses give:
-    an episode's losses saturate (a unit cannot lose its fish twice), so uneven rates of the same
-    mean would let more fish through."""
+def _same_survival(rate: np.ndarray, hazard: float) -> np.ndarray:
+    """The unit-day rates scaled so the stage's mean survival stays what steady losses give (an
+    episode's losses saturate: a unit cannot lose its fish twice, so uneven rates of the same mean
+    would let more fish through), and so no unit loses more than its worst episodes take."""
     total = rate.sum(axis=1)
     target, lo, hi = np.exp(-hazard), 1.0, 8.0
     for _ in range(30):
         mid = (lo + hi) / 2
-        lo, hi = (mid, hi) if np.exp(-mid * total).mean() > target else (lo, mid)
-    return (lo + hi) / 2
+        lo, hi = (mid, hi) if np.exp(-np.minimum(mid * total, MAX_UNIT_HAZARD)).mean() > target else (lo, mid)
+    scale = np.minimum((lo + hi) / 2, MAX_UNIT_HAZARD / np.maximum(total, 1e-12))
+    return rate * scale[:, None]
 
 
 def _deaths(rng, n0: np.ndarray, rate: np.ndarray, extra: np.ndarray):
@@ -101,8 +103,9 @@ def run_stage(rng: np.random.Generator, stage: int, start: int, n0: np.ndarray, 
         mult = rng.lognormal(-0.18, 0.6, (len(n0), (length + 6) // 7)).repeat(7, axis=1)[:, :length]
     else:
         mult = episodes(rng, daily_rate, len(n0), length)
-        mult *= _same_survival(daily_rate * season[None, :] * mult, daily_rate * season.sum())
     rate = daily_rate * season[None, :] * mult
+    if stage != bio.EGG:
+        rate = _same_survival(rate, daily_rate * season.sum())
     extra = np.zeros((len(n0), length)) if extra_rate is None else np.broadcast_to(extra_rate[:length], (len(n0), length))
     base, event, pop = _deaths(rng, n0.astype(np.int64), rate, extra)
     exit_pop = pop[:, -1] - base[:, -1] - event[:, -1]

@@ -18,10 +18,10 @@ from .reference import CAUSE_ID
 
 ENVIRONMENTAL, PREDATION = CAUSE_ID["ENVIRONMENTAL"] - 1, CAUSE_ID["PREDATION"] - 1
 # event type: (share of the site's pens hit, lowest, highest share of a hit pen's fish lost)
-EVENT_HARM = {"storm": (0.05, 0.03, 0.10), "algae_bloom": (0.2, 0.02, 0.10), "oxygen_depletion": (0.2, 0.02, 0.10)}
+EVENT_HARM = {"storm": (0.05, 0.03, 0.08), "algae_bloom": (0.2, 0.02, 0.09), "oxygen_depletion": (0.2, 0.02, 0.08)}
 STORM_HARM_MIN_WIND = 28.0  # m/s: weaker storms stop the feeding but leave the nets whole
 PREDATION_PER_PEN_MONTH = {0: 0.002, 1: 0.005}  # Scottish sites see more seal attacks
-PREDATION_LOSS = (0.02, 0.08)
+PREDATION_LOSS = (0.02, 0.07)
 
 
 @dataclass
@@ -67,4 +67,4 @@ def draw_incidents(rng: np.random.Generator, geo: int, n_pens: int, start: int, 
 
 def pen_severity(rng: np.random.Generator, n_pens: int) -> np.ndarray:
     """How hard a disease outbreak hits each pen, mean ~1: a few pens suffer most of the losses."""
-    return rng.lognormal(-0.32, 0.8, n_pens)
+    return rng.lognormal(-0.245, 0.7, n_pens)

@@ -22,7 +22,7 @@ SC_METHODS = (("THERMAL", 0.3), ("MECHANICAL", 0.2), ("FRESHWATER_BATH", 0.15), 
               ("AZAMETHIPHOS", 0.1), ("DELTAMETHRIN", 0.05), ("EMAMECTIN", 0.05))
 TREAT_LOSS = {"THERMAL": (0.002, 0.006), "MECHANICAL": (0.0015, 0.005)}
 # a handling treatment now and then goes wrong (stressed or large fish, warm water): a few % of the pen
-MISHAP_SHARE, MISHAP_LOSS = 0.03, (0.03, 0.10)
+MISHAP_SHARE, MISHAP_LOSS = 0.03, (0.03, 0.08)
 # docs/domain.md §5: sea losses lowest in May-June (new smolts settled, cool water), highest Aug-Oct (warm
 # water, lice, gill disease). Multipliers of the base rate at mid-month, mean 1, interpolated daily.
 BASE_SEASON = np.array([1.05, 1.0, 0.95, 0.9, 0.62, 0.52, 0.55, 0.8, 0.95, 1.05, 1.1, 1.05])
