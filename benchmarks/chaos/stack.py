@@ -117,7 +117,8 @@ class Stack:
 
     def unfinished_runs(self) -> list[dict]:
         data = self.gql.query(f"""query R($f: RunsFilter) {{ runsOrError(filter: $f, limit: 100) {{ __typename
-            ... on Runs {{ results {{ {gqlh.RUN_FIELDS} }} }} ... on PythonError {{ message }} }} }}""",
+            ... on Runs {{ results {{ {gqlh.RUN_FIELDS} assetSelection {{ path }} }} }}
+            ... on PythonError {{ message }} }} }}""",
                               {"f": {"statuses": UNFINISHED}})
         return gqlh._ok(data["runsOrError"], "Runs")["results"]
 
