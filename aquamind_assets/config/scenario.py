@@ -83,7 +83,7 @@ class Biology(Strict):
     gutted_ratio: tuple[Share, Share] = (0.83, 0.85)
     stage_survival: dict[Literal["egg_alevin", "fry", "parr", "smolt", "post_smolt"], Share] = {
         "egg_alevin": 0.87, "fry": 0.72, "parr": 0.93, "smolt": 0.96, "post_smolt": 0.97}
-    sea_monthly_mortality_pct: dict[Geo, Annotated[float, Field(ge=0, le=20)]] = {"FO": 0.32, "SC": 0.7}
+    sea_monthly_mortality_pct: dict[Geo, Annotated[float, Field(ge=0, le=20)]] = {"FO": 0.32, "SC": 0.62}
     transfer_loss: tuple[Annotated[float, Field(ge=0, lt=1)], Annotated[float, Field(ge=0, lt=1)]] = (0.01, 0.02)
     pen_max_fish: int = Field(200_000, gt=0, le=200_000)
     sea_density_limits: tuple[Positive, Positive, Positive, Positive] = (10.0, 15.0, 20.0, 25.0)

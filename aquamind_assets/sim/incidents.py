@@ -18,7 +18,7 @@ from .reference import CAUSE_ID
 
 ENVIRONMENTAL, PREDATION = CAUSE_ID["ENVIRONMENTAL"] - 1, CAUSE_ID["PREDATION"] - 1
 # event type: (share of the site's pens hit, lowest, highest share of a hit pen's fish lost)
-EVENT_HARM = {"storm": (0.05, 0.03, 0.08), "algae_bloom": (0.2, 0.02, 0.09), "oxygen_depletion": (0.2, 0.02, 0.08)}
+EVENT_HARM = {"storm": (0.05, 0.03, 0.08), "algae_bloom": (0.15, 0.02, 0.09), "oxygen_depletion": (0.15, 0.02, 0.08)}
 STORM_HARM_MIN_WIND = 28.0  # m/s: weaker storms stop the feeding but leave the nets whole
 PREDATION_PER_PEN_MONTH = {0: 0.002, 1: 0.005}  # Scottish sites see more seal attacks
 PREDATION_LOSS = (0.02, 0.07)

@@ -25,7 +25,7 @@ TREAT_LOSS = {"THERMAL": (0.002, 0.006), "MECHANICAL": (0.0015, 0.005)}
 MISHAP_SHARE, MISHAP_LOSS = 0.03, (0.03, 0.08)
 # docs/domain.md §5: sea losses lowest in May-June (new smolts settled, cool water), highest Aug-Oct (warm
 # water, lice, gill disease). Multipliers of the base rate at mid-month, mean 1, interpolated daily.
-BASE_SEASON = np.array([1.05, 1.0, 0.95, 0.9, 0.62, 0.52, 0.55, 0.8, 0.95, 1.05, 1.1, 1.05])
+BASE_SEASON = np.array([1.05, 1.0, 1.0, 1.05, 0.62, 0.56, 0.62, 0.8, 0.88, 1.0, 1.08, 1.05])
 BASE_SEASON = BASE_SEASON / BASE_SEASON.mean()
 
 
