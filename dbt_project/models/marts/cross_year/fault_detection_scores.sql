@@ -15,30 +15,26 @@ flags as (
     from {{ source('environmental', 'sensor_fault_flag') }}
 ),
 
-found as (
-    select f.kind,
-           exists (select 1 from flags g
-                   where g.sensor_id = f.sensor_id and g.kind = f.kind
-                     and g.flag_start < f.end_time and g.flag_end > f.start_time) as is_found
+pairs as (  -- every overlapping (fault, flag) of one sensor and kind: a hash join, not a lookup per row
+    select f.id as fault_id, g.sensor_id, g.kind, g.flag_start
     from faults f
-),
-
-judged as (
-    select g.kind,
-           exists (select 1 from faults f
-                   where f.sensor_id = g.sensor_id and f.kind = g.kind
-                     and g.flag_start < f.end_time and g.flag_end > f.start_time) as is_right
-    from flags g
+    join flags g on g.sensor_id = f.sensor_id and g.kind = f.kind
+                and g.flag_start < f.end_time and g.flag_end > f.start_time
 ),
 
 per_fault as (
-    select kind, count(*) as faults, count(*) filter (where is_found) as faults_found
-    from found group by kind
+    select f.kind, count(*) as faults, count(p.fault_id) as faults_found
+    from faults f
+    left join (select distinct fault_id from pairs) p on p.fault_id = f.id
+    group by f.kind
 ),
 
 per_flag as (
-    select kind, count(*) as flags, count(*) filter (where is_right) as flags_right
-    from judged group by kind
+    select g.kind, count(*) as flags, count(p.sensor_id) as flags_right
+    from flags g
+    left join (select distinct sensor_id, kind, flag_start from pairs) p
+           on p.sensor_id = g.sensor_id and p.kind = g.kind and p.flag_start = g.flag_start
+    group by g.kind
 )
 
 select
