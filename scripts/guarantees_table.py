@@ -32,8 +32,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 TESTS = ROOT / "tests" / "reliability"
 SEP = " -> "
-ORDER = ["test_rel_faults.py", "test_rel_locks.py", "test_rel_outages.py", "test_rel_corruption.py",
-         "test_rel_bad_input.py", "test_rel_security.py"]
+ORDER = ["test_rel_faults.py", "test_rel_locks.py", "test_rel_outages.py", "test_rel_chaos.py",
+         "test_rel_corruption.py", "test_rel_bad_input.py", "test_rel_security.py"]
 HEADER = "| Fault or bad input | Guaranteed | Test | Status |"
 REPORT_VAR = "AQUAMIND_GUARANTEES_REPORT"  # read by tests/outcome_report.py
 
