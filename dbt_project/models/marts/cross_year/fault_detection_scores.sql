@@ -4,15 +4,15 @@
 -- detectors ran on the daily rollup as the readings streamed, nothing here touches the readings.
 
 with faults as (
-    select id, sensor_id, kind, start_time, end_time
-    from {{ source('environmental', 'sensor_fault') }}
+    select sensor_fault_id as id, sensor_id, kind, start_time, end_time
+    from {{ ref('stg_sensor_fault') }}
 ),
 
 flags as (
     select sensor_id, kind,
            (flag_date::timestamp at time zone 'UTC') as flag_start,
            ((flag_date + 1)::timestamp at time zone 'UTC') as flag_end
-    from {{ source('environmental', 'sensor_fault_flag') }}
+    from {{ ref('stg_sensor_fault_flag') }}
 ),
 
 pairs as (  -- every overlapping (fault, flag) of one sensor and kind: a hash join, not a lookup per row
