@@ -4,14 +4,12 @@ passing, a rematerialized year replaces its rows with the same ones, and the bat
 assignment inside its container's service."""
 from __future__ import annotations
 
-import dagster as dg
 import psycopg
 import pytest
 
 from aquamind_assets.defs import static
 from aquamind_assets.defs.infrastructure import infrastructure_changes
 from aquamind_assets.defs.production import batches
-from aquamind_assets.defs.resources import Warehouse
 from aquamind_assets.rules import infrastructure_changes as rules
 
 YEARS = ("2018", "2019")
@@ -24,22 +22,13 @@ def _year(conn, year: int) -> tuple[int, str]:
 
 
 @pytest.fixture(scope="module")
-def loaded(db_url, tmp_path_factory):
-    """static once, then infrastructure_changes and batches for each year; yields the runs and a materialize()."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("AQUAMIND_DATABASE_URL", db_url)
-        mp.setenv("AQUAMIND_SCALE", "tiny")
-        mp.setenv("DAGSTER_HOME", str(tmp_path_factory.mktemp("dagster_home")))
-        with dg.instance_for_test() as instance:
-            res = {"warehouse": Warehouse()}
+def loaded(dagster_env):
+    """static once, then infrastructure_changes and batches for each year; the runs and a materialize()."""
+    def materialize(assets, year=None):
+        return dagster_env.materialize(assets, year, raise_on_error=False)
 
-            def materialize(assets, year=None):
-                return dg.materialize(assets, partition_key=year, instance=instance, resources=res,
-                                      raise_on_error=False)
-
-            assert materialize([static.static_assets]).success
-            yield {"runs": {y: materialize([infrastructure_changes, batches], y) for y in YEARS},
-                   "materialize": materialize}
+    assert materialize([static.static_assets]).success
+    return {"runs": {y: materialize([infrastructure_changes, batches], y) for y in YEARS}, "materialize": materialize}
 
 
 @pytest.mark.parametrize("year", YEARS)
