@@ -24,7 +24,7 @@ PACKAGE = Path(__file__).resolve().parents[1]
 CODE_DIRS = ("sim", "export")  # the code whose change changes the rows
 BIG = 100_000  # arrays at least this long go to .npy files
 DICTS = ("batch", "assignment", "daily", "workflow", "action", "harvest", "vaccination", "treatment",
-         "lice", "outbreak")
+         "lice", "outbreak", "sensor_faults")
 
 
 def code_version() -> str:

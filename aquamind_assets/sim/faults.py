@@ -110,8 +110,23 @@ def draw_faults(plan, lay, rates: dict[str, float]) -> Faults:
     return Faults(sensor[keep].astype(np.int64), start[keep], end[keep], kind[keep], offset[keep])
 
 
+FIELDS = ("sensor", "start", "end", "kind", "offset")
+
+
+def attach_faults(plan, lay) -> None:
+    """Draw the decade's faults into the plan as it is simulated, for the layout its readings use:
+    every year's render then reads them from the stored plan instead of drawing them again."""
+    f = draw_faults(plan, lay, plan.stats.get("sensor_faults", SensorFaults().model_dump()))
+    plan.sensor_faults = {"cadence_key": lay.cadence_key, **{k: getattr(f, k) for k in FIELDS}}
+
+
 def plan_faults(plan, lay) -> Faults:
-    """The plan's faults at its scenario's rates (drawn once per plan and reading layout)."""
+    """The plan's faults at its scenario's rates: those stored with the plan for its own layout,
+    else drawn once per plan object and layout (a layout other than the plan's own, or a plan
+    simulated in this process)."""
+    stored = getattr(plan, "sensor_faults", None)
+    if stored and tuple(stored["cadence_key"]) == lay.cadence_key:
+        return Faults(*(np.asarray(stored[k]) for k in FIELDS))
     cache = plan.__dict__.setdefault("_faults", {})
     key = (lay.cadence_key,)
     if key not in cache:

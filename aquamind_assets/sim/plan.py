@@ -11,6 +11,7 @@ import numpy as np
 from ..config.scenario import Scenario
 from . import biology as bio
 from .calendar import DOY, N_DAYS, YEAR
+from .faults import attach_faults
 from .incidents import draw_incidents, pen_severity
 from .infrastructure import GEOS
 from .infrastructure_events import record_decade
@@ -18,6 +19,7 @@ from .outbreaks import draw_sea_outbreaks
 from .plan_arrays import Plan, freeze
 from .plan_context import PlanContext, plan_context
 from .plan_state import Chunk
+from .readings import ReadingLayout
 from .rng import stream
 from .schedule import cleaning_days, split_even, units_needed
 from .sea import MAX_SEA_DAYS, run_sea
@@ -155,4 +157,7 @@ def build_plan(scenario: Scenario) -> Plan:
     for bidx, (planned, geo) in enumerate(batch_starts(scenario)):
         plan_batch(ctx, bidx, planned, geo)
     record_decade(ctx.infra, ctx.book.site_free, scenario.seed)
-    return freeze(ctx.builder)
+    plan = freeze(ctx.builder)
+    spec = scenario.scale_spec
+    attach_faults(plan, ReadingLayout(plan, spec.cadence_multiplier, spec.readings_cadence))
+    return plan

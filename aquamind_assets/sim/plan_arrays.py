@@ -32,6 +32,7 @@ class Plan:
     lice: dict[str, np.ndarray]
     outbreak: dict[str, np.ndarray]
     stats: dict[str, float] = field(default_factory=dict)
+    sensor_faults: dict = field(default_factory=dict)  # the decade's sensor faults (sim/faults.attach_faults)
 
 
 def _arr(rows, names, dtypes=None):
