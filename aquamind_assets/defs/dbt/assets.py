@@ -47,13 +47,19 @@ def history_complete(conn: psycopg.Connection) -> bool:
     return all(n == last - FIRST_YEAR + 1 for _, n, last in rows)
 
 
+def project_vars(complete: bool) -> list[str]:
+    """The --vars of every invocation against a warehouse: the same ones each time, so dbt's partial
+    parse stays valid from one invocation to the next (docs included)."""
+    return ["--vars", json.dumps({"history_complete": complete})]
+
+
 def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, complete: bool, full_refresh: bool = False):
     """`dbt build` of the asset's selection. Every invocation passes the same --vars (only
     history_complete, which changes only when a year is missing; --full-refresh is a flag, not a
     var), and the parse it saves becomes the next invocation's starting point, so consecutive
     builds against one warehouse reuse the parsed project instead of re-parsing it."""
-    args = ["build", "--vars", json.dumps({"history_complete": complete})]
-    invocation = dbt.cli(args + (["--full-refresh"] if full_refresh else []), context=context)
+    invocation = dbt.cli(["build", *project_vars(complete)] + (["--full-refresh"] if full_refresh else []),
+                         context=context)
     yield from invocation.stream()
     _keep_partial_parse(Path(invocation.target_path))
 

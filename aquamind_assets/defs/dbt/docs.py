@@ -12,7 +12,7 @@ from dagster_dbt import DbtCliResource
 from ...runtime import settings
 from .. import automation
 from ..resources import Warehouse
-from .assets import dbt_cross_year, dbt_env, dbt_year_incremental
+from .assets import dbt_cross_year, dbt_env, dbt_year_incremental, history_complete, project_vars
 
 
 def publish(site: Path, docs_dir: Path) -> Path:
@@ -34,8 +34,11 @@ def publish(site: Path, docs_dir: Path) -> Path:
                       "the warehouse's catalog, as one page served by `aquamind ui`.")
 def dbt_docs(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse) -> dg.MaterializeResult:
     dbt_env(warehouse)
+    with warehouse.connect() as conn:
+        complete = history_complete(conn)
     with tempfile.TemporaryDirectory(prefix="dbt-docs-") as target:
-        invocation = dbt.cli(["docs", "generate", "--static"], target_path=Path(target), raise_on_error=True)
+        invocation = dbt.cli(["docs", "generate", "--static", *project_vars(complete)], target_path=Path(target),
+                             raise_on_error=True)
         invocation.wait()
         page = publish(Path(target) / "static_index.html", settings.dbt_docs_dir())
     url = f"{settings.files_url()}/dbt-docs/index.html"
