@@ -181,14 +181,18 @@ def _treat_diseases(run: SeaRun, pens: _Pens, d: int, outbreaks: list[Outbreak])
                 run.treatments.append((p, d, ob.treatment, -1.0, "successful"))
 
 
+def _mean_weight(pens: _Pens) -> float:
+    """Mean weight of the fish in the pens (computed only while the harvest is still to be started)."""
+    return float(np.average(pens.cbrt**3, weights=np.maximum(pens.alive, 1)))
+
+
 def _harvest(run: SeaRun, pens: _Pens, d: int, i: int, target_g: float, outbreaks: list[Outbreak],
              deaths: np.ndarray, rng) -> None:
     """Start at target weight (early on ISA, or when the cycle runs too long), pen after pen over a few
     days, each pen once out of withholding; a harvested pen's deaths that day are not booked."""
-    isa = any(ob.disease == "ISA" and d == ob.start + 10 for ob in outbreaks)
-    mean_w = np.average(pens.cbrt**3, weights=np.maximum(pens.alive, 1))
     n_pens = len(pens.alive)
-    if pens.harvest_day is None and (mean_w >= target_g or isa or i >= MAX_SEA_DAYS - 30):
+    isa = pens.harvest_day is None and any(ob.disease == "ISA" and d == ob.start + 10 for ob in outbreaks)
+    if pens.harvest_day is None and (isa or i >= MAX_SEA_DAYS - 30 or _mean_weight(pens) >= target_g):
         span = int(rng.integers(3, 8))
         pens.harvest_day = d + 1 + (np.arange(n_pens) * span) // max(n_pens, 1)
         pens.early = isa
