@@ -146,6 +146,17 @@ DAILY_STATE = yearly("batch", "assignment_daily_state",
     C("feed_kg", "float4"), C("deaths", "int4"), time_column="state_date",
     description="Per assignment and day: population at the start of the day, mean weight, "
                 "biomass, temperature that drove growth, feed given and deaths that day.")
+ASSIGNMENT_YEAR = yearly("batch", "assignment_year",
+    C("assignment_id", "int4"), C("batch_id", "int4"), C("container_id", "int4"),
+    C("lifecycle_stage_id", "int4"), C("state_days", "int4"), C("first_date", "date"), C("last_date", "date"),
+    C("first_population", "int4"), C("first_avg_weight_g", "float4"), C("first_biomass_kg", "float4"),
+    C("last_population", "int4"), C("last_avg_weight_g", "float4"), C("last_biomass_kg", "float4"),
+    C("last_day_deaths", "int4"), C("feed_kg", "float8"), C("deaths", "int8"), C("dead_biomass_kg", "float8"),
+    C("population_days", "float8"), C("degree_days", "float8"), C("degree_days_before_last", "float8"),
+    time_column="first_date",
+    description="Per assignment and year: the daily state's first and last stored day of the year and its "
+                "totals (feed, deaths, dead biomass, population-days, degree-days, and the degree-days "
+                "before the last day), summed by the batches load from the days it writes.")
 MORTALITY_EVENT = yearly("batch", "mortality_event",
     C("id", "int8"), C("batch_id", "int4"), C("assignment_id", "int4"), C("event_date", "date"),
     C("count", "int4"), C("biomass_kg", "float4"), C("cause", "text"),
@@ -159,7 +170,7 @@ HARVEST_LOT = yearly("harvest", "harvest_lot",
     C("live_weight_kg", "float8"), C("gutted_weight_kg", "float8"))
 
 BATCH_TABLES = (BATCH, ASSIGNMENT, OPENING_STATE, BATCH_OPENING_TOTALS, TRANSFER_WORKFLOW,
-                TRANSFER_ACTION, DAILY_STATE)
+                TRANSFER_ACTION, DAILY_STATE, ASSIGNMENT_YEAR)
 INFRASTRUCTURE_TABLES = (GEOGRAPHY, AREA_GROUP, AREA, FRESHWATER_STATION, HALL, CONTAINER_TYPE,
                          CONTAINER, SENSOR, FEED_CONTAINER)
 REFERENCE_TABLES = (SPECIES, LIFECYCLE_STAGE, EGG_SUPPLIER, ENV_PARAMETER, FEED, FEED_SUPPLIER,

@@ -475,6 +475,37 @@ def test_daily_readings_view_is_the_readings_aggregated(built, conn):
         assert g[:4] == w[:4] and g[5:] == w[5:] and _close(g[4], w[4], 1e-6), (g, w)
 
 
+ASSIGNMENT_YEAR_FROM_DAYS = """
+    WITH d AS (SELECT year, assignment_id, batch_id, container_id, lifecycle_stage_id, state_date, population,
+                      avg_weight_g::float8 AS w, biomass_kg::float8 AS b, temperature_c::float8 AS t,
+                      feed_kg::float8 AS feed_kg, deaths FROM batch.assignment_daily_state WHERE year = %(year)s),
+         tot AS (SELECT year, assignment_id, batch_id, container_id, lifecycle_stage_id, count(*) AS n,
+                        min(state_date) AS first_date, max(state_date) AS last_date, sum(feed_kg) AS feed,
+                        sum(deaths) AS deaths, sum(deaths * w / 1000.0) AS dead, sum(population::float8) AS pop,
+                        sum(t) AS degree_days
+                 FROM d GROUP BY 1, 2, 3, 4, 5)
+    SELECT tot.assignment_id, tot.batch_id, tot.container_id, tot.lifecycle_stage_id, tot.n, tot.first_date,
+           tot.last_date, f.population, f.w, f.b, l.population, l.w, l.b, l.deaths, tot.feed, tot.deaths, tot.dead,
+           tot.pop, tot.degree_days, tot.degree_days - l.t
+    FROM tot JOIN d f ON f.assignment_id = tot.assignment_id AND f.state_date = tot.first_date
+             JOIN d l ON l.assignment_id = tot.assignment_id AND l.state_date = tot.last_date
+    ORDER BY 1"""
+
+
+def test_assignment_year_summary_is_the_daily_state_summed(built, conn):
+    """The per-assignment totals the batches load sums as it writes the days (batch.assignment_year,
+    read by assignment_year_summary) against the stored daily state, aggregated in SQL."""
+    got = conn.execute("""SELECT assignment_id, batch_id, container_id, lifecycle_stage_id, state_days, first_date,
+                                 last_date, first_population, first_avg_weight_g, first_biomass_kg, last_population,
+                                 last_avg_weight_g, last_biomass_kg, last_day_deaths, feed_kg, deaths, dead_biomass_kg,
+                                 population_days, degree_days, degree_days_before_last
+                          FROM analytics.assignment_year_summary WHERE year = 2017 ORDER BY 1""").fetchall()
+    want = conn.execute(ASSIGNMENT_YEAR_FROM_DAYS, {"year": 2017}).fetchall()
+    assert len(got) == len(want) > 20
+    for g, w in zip(got, want):
+        assert len(g) == len(w) and all(_close(a, b, 1e-9) if isinstance(b, float) else a == b for a, b in zip(g, w)), (g, w)
+
+
 # ------------------------------------------------------------------ one year rebuilt alone (mutates 2016: last)
 def _rows(conn, model: str, year: int) -> tuple[list[str], set[str]]:
     """(rows as text, sorted; the set of their xmin): equal text = same content, equal xmin = not rewritten."""
