@@ -10,9 +10,10 @@ import numpy as np
 from ..config.years import FIRST_DATE, FIRST_YEAR
 from ..sim.calendar import FIRST_STORED_DAY, epoch_days, year_days
 from ..warehouse.schema import Table
-from ..warehouse.tables import (ASSIGNMENT, ASSIGNMENT_YEAR, BATCH, BATCH_OPENING_TOTALS, DAILY_STATE,
-                                OPENING_STATE, TRANSFER_ACTION, TRANSFER_WORKFLOW)
+from ..warehouse.tables import (ASSIGNMENT, BATCH, BATCH_OPENING_TOTALS, DAILY_STATE, OPENING_STATE,
+                                TRANSFER_ACTION, TRANSFER_WORKFLOW)
 from .columns import nullable_date, stored
+from .daily_rollups import daily_rollups
 
 Columns = dict[str, np.ndarray]
 OPENING_POPULATION = f"population_on_{FIRST_DATE.replace('-', '_')}"  # column of batch_opening_totals
@@ -66,33 +67,6 @@ def daily_state(plan, year: int) -> Columns:
         "temperature_c": d["temp"][rows], "feed_kg": d["feed"][rows], "deaths": deaths.astype(np.int32)}
 
 
-def assignment_year(ds: Columns) -> Columns:
-    """batch.assignment_year from the year's daily state as rendered (rows ordered by assignment and
-    day): each assignment's first and last day and its sums, so the marts read one row per
-    assignment-year instead of scanning and self-joining the daily rows."""
-    ass = ds["assignment_id"]
-    start = np.flatnonzero(np.r_[True, ass[1:] != ass[:-1]]) if len(ass) else np.zeros(0, np.int64)
-    last = np.r_[start[1:], len(ass)].astype(np.int64) - 1
-
-    def total(v: np.ndarray) -> np.ndarray:
-        return np.add.reduceat(v, start) if len(start) else np.zeros(0, v.dtype)
-
-    deaths = ds["deaths"].astype(np.int64)
-    temp = ds["temperature_c"].astype(np.float64)
-    degree_days = total(temp)
-    first = {k: ds[k][start] for k in ("year", "assignment_id", "batch_id", "container_id", "lifecycle_stage_id")}
-    return {**first, "state_days": (last - start + 1).astype(np.int32),
-            "first_date": ds["state_date"][start], "last_date": ds["state_date"][last],
-            "first_population": ds["population"][start], "first_avg_weight_g": ds["avg_weight_g"][start],
-            "first_biomass_kg": ds["biomass_kg"][start], "last_population": ds["population"][last],
-            "last_avg_weight_g": ds["avg_weight_g"][last], "last_biomass_kg": ds["biomass_kg"][last],
-            "last_day_deaths": ds["deaths"][last], "feed_kg": total(ds["feed_kg"].astype(np.float64)),
-            "deaths": total(deaths),
-            "dead_biomass_kg": total(deaths * ds["avg_weight_g"].astype(np.float64) / 1000.0),
-            "population_days": total(ds["population"].astype(np.float64)), "degree_days": degree_days,
-            "degree_days_before_last": degree_days - temp[last]}
-
-
 def _workflow_rows(plan, year: int) -> np.ndarray:
     """Mask of the transfer workflows dated in the year's stored days."""
     wf = plan.workflow
@@ -132,11 +106,11 @@ def _actions(plan, w: np.ndarray, year: int) -> Columns:
 
 
 def render_batches(plan, year: int) -> dict[Table, Columns]:
-    """The batches asset's tables of one year: batches, assignments, daily state and its per-assignment
-    totals, the opening state (first stored year only), transfer workflows and their actions."""
+    """The batches asset's tables of one year: batches, assignments, daily state and its rollups, the
+    opening state (first stored year only), transfer workflows and their actions."""
     days = daily_state(plan, year)
     out = {BATCH: _batches(plan, year), ASSIGNMENT: _assignments(plan, year), DAILY_STATE: days,
-           ASSIGNMENT_YEAR: assignment_year(days)}
+           **daily_rollups(plan, days)}
     out.update(_opening(plan, year))
     w = _workflow_rows(plan, year)
     out[TRANSFER_WORKFLOW] = _workflows(plan, w, year)

@@ -157,6 +157,16 @@ ASSIGNMENT_YEAR = yearly("batch", "assignment_year",
     description="Per assignment and year: the daily state's first and last stored day of the year and its "
                 "totals (feed, deaths, dead biomass, population-days, degree-days, and the degree-days "
                 "before the last day), summed by the batches load from the days it writes.")
+CONTAINER_MONTH = yearly("batch", "container_month",
+    C("container_id", "int4"), C("month_start", "date"), C("occupied_days", "int4"), C("max_biomass_kg", "float4"),
+    time_column="month_start",
+    description="Per container and month: days occupied and the highest biomass of any of those days, summed "
+                "by the batches load from the daily state it writes.")
+STOCK_DAY = yearly("batch", "stock_day",
+    C("state_date", "date"), C("geography_id", "int4"), C("environment", "text"), C("population", "int8"),
+    C("deaths", "int8"), time_column="state_date",
+    description="Per day, geography and environment (sea or freshwater): fish at the start of the day and "
+                "deaths that day, summed by the batches load from the daily state it writes.")
 MORTALITY_EVENT = yearly("batch", "mortality_event",
     C("id", "int8"), C("batch_id", "int4"), C("assignment_id", "int4"), C("event_date", "date"),
     C("count", "int4"), C("biomass_kg", "float4"), C("cause", "text"),
@@ -170,7 +180,7 @@ HARVEST_LOT = yearly("harvest", "harvest_lot",
     C("live_weight_kg", "float8"), C("gutted_weight_kg", "float8"))
 
 BATCH_TABLES = (BATCH, ASSIGNMENT, OPENING_STATE, BATCH_OPENING_TOTALS, TRANSFER_WORKFLOW,
-                TRANSFER_ACTION, DAILY_STATE, ASSIGNMENT_YEAR)
+                TRANSFER_ACTION, DAILY_STATE, ASSIGNMENT_YEAR, CONTAINER_MONTH, STOCK_DAY)
 INFRASTRUCTURE_TABLES = (GEOGRAPHY, AREA_GROUP, AREA, FRESHWATER_STATION, HALL, CONTAINER_TYPE,
                          CONTAINER, SENSOR, FEED_CONTAINER)
 REFERENCE_TABLES = (SPECIES, LIFECYCLE_STAGE, EGG_SUPPLIER, ENV_PARAMETER, FEED, FEED_SUPPLIER,

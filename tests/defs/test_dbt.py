@@ -174,7 +174,7 @@ def test_dbt_sources_map_to_the_python_assets():
     parents = graph.get(dg.AssetKey(["analytics", "stg_assignment_daily_state"])).parent_keys
     assert dg.AssetKey("batches") in parents
     parents = graph.get(dg.AssetKey(["analytics", "mortality_monthly_by_geography"])).parent_keys
-    assert dg.AssetKey(["analytics", "stg_assignment_daily_state"]) in parents
+    assert dg.AssetKey(["analytics", "stg_stock_day"]) in parents
     parents = graph.get(dg.AssetKey(["analytics", "fcr_by_batch"])).parent_keys
     assert dg.AssetKey(["analytics", "fcr_by_assignment"]) in parents
 
@@ -473,6 +473,22 @@ def test_daily_readings_view_is_the_readings_aggregated(built, conn):
     assert len(got) == len(want) > 10_000
     for g, w in zip(got, want):
         assert g[:4] == w[:4] and g[5:] == w[5:] and _close(g[4], w[4], 1e-6), (g, w)
+
+
+def test_peak_density_per_sea_area_month_is_the_daily_states(built, conn):
+    """utilization_monthly's peak density and share of the biomass limit (from the per container-month
+    peaks the batches load writes) against the stored daily state."""
+    mart = {(m, u): (d, p) for m, u, d, p in conn.execute(
+        """SELECT month_start, unit_id, max_density_kg_m3, max_pct_of_biomass_limit FROM analytics.utilization_monthly
+           WHERE level = 'sea_area' AND occupied_container_days > 0""").fetchall()}
+    direct = {(m, u): (d, p) for m, u, d, p in conn.execute(
+        """SELECT date_trunc('month', s.state_date)::date, c.area_id,
+                  max(s.biomass_kg::float8 / nullif(c.volume_m3, 0)), max(100.0 * s.biomass_kg::float8 / nullif(c.max_biomass_kg, 0))
+           FROM batch.assignment_daily_state s JOIN infrastructure.container c ON c.id = s.container_id
+           WHERE c.area_id IS NOT NULL GROUP BY 1, 2""").fetchall()}
+    assert set(mart) == set(direct) and len(direct) > 20
+    for k, (d, p) in direct.items():
+        assert _close(mart[k][0], d) and _close(mart[k][1], p), (k, mart[k], d, p)
 
 
 ASSIGNMENT_YEAR_FROM_DAYS = """

@@ -2,22 +2,13 @@
 -- mortality_pct = deaths in the month / average standing population over the stocked days of the
 -- month (population is counted at the start of each day, summed over all assignments).
 
--- Days are summed per geography and environment on ids alone (~15 k groups a decade, hashed); the
--- names join afterwards: grouped by names too, the planner multiplies their distinct counts, expects
--- a group per row and sorts the ~1 M daily rows a year instead.
+-- The batches load sums the daily state per day, geography and environment as it writes it
+-- (batch.stock_day), so the days are read here, not the daily state.
 
 with per_day as (
-    select
-        daily_state.year,
-        daily_state.state_date,
-        locations.geography_id,
-        locations.environment,
-        sum(daily_state.population) as population,
-        sum(daily_state.deaths)::bigint as deaths
-    from {{ ref('stg_assignment_daily_state') }} as daily_state
-    inner join {{ ref('int_container_location') }} as locations on locations.container_id = daily_state.container_id
-    where {{ in_year_window('daily_state.year') }}
-    group by 1, 2, 3, 4
+    select year, state_date, geography_id, environment, population, deaths
+    from {{ ref('stg_stock_day') }}
+    where {{ in_year_window('year') }}
 ),
 
 per_month as (

@@ -14,20 +14,19 @@
 ] %}
 
 with container_months as (
-    -- A container holds at most one assignment on a day (the batches load's rule no_double_booking),
-    -- so each daily state row is one occupied container-day: one hash aggregate per container-month,
-    -- no intermediate per-day grouping (whose ~1 M groups a year the planner underestimates tenfold).
+    -- Days occupied and the peak biomass per container-month, as the batches load summed them from the
+    -- daily state it wrote (a container holds at most one assignment a day: the rule no_double_booking).
+    -- A container's volume and limit are fixed, so the peak density is the peak biomass over them.
     select
-        daily_state.year,
-        date_trunc('month', daily_state.state_date)::date as month_start,
-        daily_state.container_id,
-        count(*) as occupied_days,
-        max(daily_state.biomass_kg / nullif(locations.volume_m3, 0)) as max_density_kg_m3,
-        max(100.0 * daily_state.biomass_kg / nullif(locations.max_biomass_kg, 0)) as max_pct_of_biomass_limit
-    from {{ ref('stg_assignment_daily_state') }} as daily_state
-    inner join {{ ref('int_container_location') }} as locations on locations.container_id = daily_state.container_id
-    where {{ in_year_window('daily_state.year') }}
-    group by 1, 2, 3
+        container_months.year,
+        container_months.month_start,
+        container_months.container_id,
+        container_months.occupied_days,
+        container_months.max_biomass_kg / nullif(locations.volume_m3, 0) as max_density_kg_m3,
+        100.0 * container_months.max_biomass_kg / nullif(locations.max_biomass_kg, 0) as max_pct_of_biomass_limit
+    from {{ ref('stg_container_month') }} as container_months
+    inner join {{ ref('int_container_location') }} as locations on locations.container_id = container_months.container_id
+    where {{ in_year_window('container_months.year') }}
 ),
 
 locations as (
