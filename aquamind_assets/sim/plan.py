@@ -31,9 +31,6 @@ TRANSFER_WEIGHT_TREND_YEARS = (2014.0, 2022.0)
 TRANSFER_AGE_DAYS = 420  # from egg to sea transfer, for the transfer-size trend
 IPN_SHARE = 0.12  # batches with an IPN outbreak in the fry tanks
 POST_SMOLT_MIN_G = 250.0  # docs/domain.md §3.5: post-smolts leave freshwater at 250-500 g
-FIRST_FEEDING_DAYS = 90  # the earliest first feeding after intake (~800 degree-days in ~8 C incubators)
-MAX_INTAKE_WAIT_DAYS = 120  # how long an intake is put off for lack of first-feeding tanks
-FRY_PEAK = 1.4  # the fry tanks' peak load over the stage's exit weight (the tanks' fish grow apart)
 
 
 def batch_starts(scenario: Scenario) -> list[tuple[int, int]]:
@@ -70,28 +67,13 @@ def draw_traits(scenario: Scenario, geo: int, start: int, rng) -> BatchTraits:
     return BatchTraits(tgc_sea, target, outs, last_fw, rng.random() < IPN_SHARE)
 
 
-def _units_for(ctx: PlanContext, geo: int, stage: int, fish: float, weight_g: float) -> int:
-    infra = ctx.infra
-    proto = np.flatnonzero((infra.container_stage == stage) & (infra.container_geo == geo))[0]
-    return units_needed(int(fish), weight_g, infra.container_max_count[proto], infra.container_max_biomass[proto])
-
-
 def hatchery_start(ctx: PlanContext, geo: int, eggs: int, planned: int) -> int | None:
-    """First day from `planned` with enough free incubation trays and, by first feeding, enough free
-    fry tanks for the hatch (a hatchery sets its intake by its first-feeding tanks rather than discard
-    alevins); with no such day within the wait it settles for the trays. None past the simulated days."""
-    b = ctx.scenario.biology
-    n_trays = _units_for(ctx, geo, bio.EGG, eggs, bio.EGG_WEIGHT_G[1])
-    hatched = eggs * b.stage_survival["egg_alevin"]
-    n_fry = _units_for(ctx, geo, bio.FRY, hatched, FRY_PEAK * b.stage_out_weight_g["fry"])
-    first = ctx.book.first_day_with(geo, bio.EGG, n_trays, planned)
-    start = first
-    while start is not None and start - first <= MAX_INTAKE_WAIT_DAYS:
-        if len(ctx.book.free_units(geo, bio.FRY, start + FIRST_FEEDING_DAYS)) >= n_fry:
-            break
-        start = ctx.book.first_day_with(geo, bio.EGG, n_trays, start + 7)
-    if start is None or start - first > MAX_INTAKE_WAIT_DAYS:
-        start = first
+    """First day from `planned` with enough free incubation trays; None past the simulated days."""
+    infra = ctx.infra
+    tray = np.flatnonzero((infra.container_stage == 0) & (infra.container_geo == geo))[0]
+    n_trays = units_needed(eggs, bio.EGG_WEIGHT_G[1], infra.container_max_count[tray],
+                           infra.container_max_biomass[tray])
+    start = ctx.book.first_day_with(geo, bio.EGG, n_trays, planned)
     return None if start is None or start >= N_DAYS - 2 else start
 
 
