@@ -7,6 +7,7 @@ import numpy as np
 
 from . import biology as bio
 from .calendar import N_DAYS
+from .feed_inventory import UNIT
 from .plan_state import PlanBuilder
 from .rng import stream
 
@@ -42,13 +43,16 @@ def _arr(rows, names, dtypes=None):
 
 
 def _ration(c, seed) -> np.ndarray:
-    """Feed per unit-day = biomass gain x biological FCR (by size); nothing for eggs or on harvest days."""
+    """Feed per unit-day = biomass gain x biological FCR (by size), to the UNIT; nothing for eggs or on
+    harvest days."""
     if c.stage == bio.EGG:
         return np.zeros(c.pop.shape, np.float32)
     nxt = np.concatenate([c.weight[:, 1:], c.exit_w[:, None]], axis=1)
     gain = np.maximum(nxt - c.weight, 0) * c.pop / 1000.0
     noise = stream(seed, "ration", int(c.ids[0])).lognormal(0, 0.04, c.pop.shape)
-    return (gain * bio.ration_fcr(c.weight) * noise).astype(np.float32)
+    # in whole UNITs, as the feed stores issue it and the meals split it: a day's feed is the sum of
+    # its meals and of the stores' outflow, exactly
+    return (np.rint(gain * bio.ration_fcr(c.weight) * noise * UNIT) / UNIT).astype(np.float32)
 
 
 def freeze(b: PlanBuilder) -> Plan:
