@@ -3,10 +3,16 @@ replaced and recalibrated in a year (sim/infrastructure_events.py decides them f
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from ..sim.calendar import epoch_days
 from ..warehouse.schema import Table
 from ..warehouse.tables import INFRASTRUCTURE_EVENT
+
+
+def _words(values: np.ndarray) -> pd.Categorical:
+    """A few kinds repeated over thousands of rows: carried as codes (warehouse/encode.py)."""
+    return pd.Categorical(values, categories=sorted(set(values.tolist())))
 
 
 def render_infrastructure_changes(plan, year: int) -> dict[Table, dict[str, np.ndarray]]:
@@ -16,6 +22,6 @@ def render_infrastructure_changes(plan, year: int) -> dict[Table, dict[str, np.n
     known = ev["replaces_id"][m] > 0
     replaces[known] = ev["replaces_id"][m][known]
     return {INFRASTRUCTURE_EVENT: {
-        "year": np.full(int(m.sum()), year, np.int16), "id": ev["id"][m], "unit_kind": ev["unit_kind"][m],
-        "unit_id": ev["unit_id"][m], "event_date": epoch_days(ev["day"][m]), "event_kind": ev["event_kind"][m],
-        "replaces_id": replaces}}
+        "year": np.full(int(m.sum()), year, np.int16), "id": ev["id"][m], "unit_kind": _words(ev["unit_kind"][m]),
+        "unit_id": ev["unit_id"][m], "event_date": epoch_days(ev["day"][m]),
+        "event_kind": _words(ev["event_kind"][m]), "replaces_id": replaces}}

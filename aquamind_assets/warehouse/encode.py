@@ -87,11 +87,31 @@ def _fixed_values(table: Table, col: Column, arr, start: int, stop: int):
     return a, mask
 
 
+def _vocabulary_values(table: Table, col: Column, arr: pd.Categorical, start: int, stop: int):
+    """_text_values of a Categorical: each word encoded once, the rows' bytes gathered by code (a
+    missing code is NULL)."""
+    codes = np.asarray(arr.codes[start:stop], np.int64)
+    null = codes < 0
+    if null.any() and not col.nullable:
+        raise ValueError(f"{table.qualified}.{col.name}: NULL in a column that is not nullable")
+    try:
+        words = [w.encode("utf-8") for w in arr.categories]
+    except AttributeError as e:
+        raise TypeError(f"{table.qualified}.{col.name}: text values must be str or None") from e
+    width = np.array([len(w) for w in words] + [0], np.int64)
+    offset = np.r_[0, np.cumsum(width[:-1])]
+    blob = np.frombuffer(b"".join(words), np.uint8)
+    sel = codes[~null]
+    size = width[sel]
+    idx = np.repeat(offset[sel] - (np.cumsum(size) - size), size) + np.arange(int(size.sum()))
+    return np.where(null, -1, width[codes]), blob[idx].tobytes()
+
+
 def _text_values(table: Table, col: Column, arr, start: int, stop: int):
     """(per-row byte lengths with -1 for NULL, concatenated UTF-8 bytes of the non-NULL values)."""
+    if isinstance(arr, pd.Categorical):
+        return _vocabulary_values(table, col, arr, start, stop)
     a = np.asarray(arr[start:stop])
-    if isinstance(arr, pd.Categorical):  # a missing code is NULL (None), not the float NaN
-        a = np.where(arr.codes[start:stop] < 0, None, a.astype(object))
     n = len(a)
     if a.dtype.kind == "U":
         mask, strs = None, a.tolist()

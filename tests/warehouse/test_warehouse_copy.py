@@ -7,6 +7,7 @@ import math
 import time
 
 import numpy as np
+import pandas as pd
 import psycopg
 import pytest
 from wh_specs import ALL_TYPES, ALL_TYPES_NULL, STORAGE, TEST_TABLES, reading_frame
@@ -243,3 +244,24 @@ def test_vocabulary_text_path_round_trips(test_db, conn):
     got = conn.execute("SELECT k, method, note, v FROM wh_vocab.meal ORDER BY k").fetchall()
     assert [(r[0], r[1], r[2]) for r in got] == list(zip(range(n), frame.columns["method"], frame.columns["note"]))
     assert np.array_equal(np.array([r[3] for r in got], np.float32), frame.columns["v"])
+
+
+def test_a_vocabulary_with_nulls_encodes_as_its_words():
+    """A Categorical text column on the generic path (another column has NULLs) gives the bytes of
+    the same words as Python strings: each word once, gathered by code; a missing code is NULL."""
+    from aquamind_assets.warehouse.schema import C, Table
+
+    table = Table("wh_vocab", "event", (C("id", "int4"), C("kind", "text", True), C("replaces", "int4", True)))
+    rng = np.random.default_rng(3)
+    n = 2000
+    codes = rng.integers(-1, 3, n).astype(np.int8)
+    words = ["commissioned", "retired", "rebuilt é"]
+    kind = pd.Categorical.from_codes(codes, categories=words)
+    replaces = np.where(rng.random(n) < 0.3, None, rng.integers(1, 99, n)).astype(object)
+    as_strings = np.array([None if c < 0 else words[c] for c in codes], dtype=object)
+    cols = {"id": np.arange(n, dtype=np.int32), "replaces": replaces}
+    assert bytes(encode_chunk(Frame(table, {**cols, "kind": kind}))) == \
+        bytes(encode_chunk(Frame(table, {**cols, "kind": as_strings})))
+    with pytest.raises(ValueError, match="NULL in a column that is not nullable"):
+        strict = Table("wh_vocab", "strict", (C("id", "int4"), C("kind", "text")))
+        encode_chunk(Frame(strict, {"id": np.arange(n, dtype=np.int32), "kind": kind}), force_slow=True)
