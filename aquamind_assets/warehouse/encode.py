@@ -88,23 +88,19 @@ def _fixed_values(table: Table, col: Column, arr, start: int, stop: int):
 
 
 def _vocabulary_values(table: Table, col: Column, arr: pd.Categorical, start: int, stop: int):
-    """_text_values of a Categorical: each word encoded once, the rows' bytes gathered by code (a
-    missing code is NULL)."""
+    """_text_values of a Categorical: each word encoded once, gathered by code (-1: NULL)."""
     codes = np.asarray(arr.codes[start:stop], np.int64)
     null = codes < 0
     if null.any() and not col.nullable:
         raise ValueError(f"{table.qualified}.{col.name}: NULL in a column that is not nullable")
-    try:
-        words = [w.encode("utf-8") for w in arr.categories]
-    except AttributeError as e:
-        raise TypeError(f"{table.qualified}.{col.name}: text values must be str or None") from e
+    if not all(isinstance(w, str) for w in arr.categories):
+        raise TypeError(f"{table.qualified}.{col.name}: text values must be str or None")
+    words = [w.encode("utf-8") for w in arr.categories]
     width = np.array([len(w) for w in words] + [0], np.int64)
-    offset = np.r_[0, np.cumsum(width[:-1])]
-    blob = np.frombuffer(b"".join(words), np.uint8)
     sel = codes[~null]
     size = width[sel]
-    idx = np.repeat(offset[sel] - (np.cumsum(size) - size), size) + np.arange(int(size.sum()))
-    return np.where(null, -1, width[codes]), blob[idx].tobytes()
+    idx = np.repeat(np.r_[0, np.cumsum(width[:-1])][sel] - (np.cumsum(size) - size), size) + np.arange(int(size.sum()))
+    return np.where(null, -1, width[codes]), np.frombuffer(b"".join(words), np.uint8)[idx].tobytes()
 
 
 def _text_values(table: Table, col: Column, arr, start: int, stop: int):
