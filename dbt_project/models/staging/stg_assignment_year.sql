@@ -1,12 +1,13 @@
 -- Per assignment and year: the daily state's first and last stored day and its totals, as the
--- batches load summed them from the days it wrote (float4 state widened like stg_assignment_daily_state).
+-- batches load summed them from the days it wrote (float4 state widened like stg_assignment_daily_state,
+-- the day count a bigint like the count(*) it stands for).
 select
     year,
     assignment_id,
     batch_id,
     container_id,
     lifecycle_stage_id,
-    state_days,
+    state_days::bigint as state_days,
     first_date,
     last_date,
     first_population,

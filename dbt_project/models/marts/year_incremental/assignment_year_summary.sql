@@ -8,27 +8,6 @@
 --   this reads one row per assignment-year (tests/defs/test_dbt.py holds them to the stored days).
 {{ config(indexes=[{'columns': ['year']}, {'columns': ['assignment_id']}]) }}
 
-select
-    year,
-    assignment_id,
-    batch_id,
-    container_id,
-    lifecycle_stage_id,
-    state_days::bigint as state_days,
-    first_date,
-    last_date,
-    first_population,
-    first_avg_weight_g,
-    first_biomass_kg,
-    last_population,
-    last_avg_weight_g,
-    last_biomass_kg,
-    last_day_deaths,
-    feed_kg,
-    deaths,
-    dead_biomass_kg,
-    population_days,
-    degree_days,
-    degree_days_before_last
+select *
 from {{ ref('stg_assignment_year') }}
 where {{ in_year_window('year') }}
