@@ -3,16 +3,17 @@ replaced and recalibrated in a year (sim/infrastructure_events.py decides them f
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from ..sim.calendar import epoch_days
 from ..warehouse.schema import Table
 from ..warehouse.tables import INFRASTRUCTURE_EVENT
+from .columns import vocabulary
 
 
-def _words(values: np.ndarray) -> pd.Categorical:
+def _words(values: np.ndarray):
     """A few kinds repeated over thousands of rows: carried as codes (warehouse/encode.py)."""
-    return pd.Categorical(values, categories=sorted(set(values.tolist())))
+    words, codes = np.unique(values, return_inverse=True)
+    return vocabulary(codes, words)
 
 
 def render_infrastructure_changes(plan, year: int) -> dict[Table, dict[str, np.ndarray]]:
